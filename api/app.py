@@ -1,0 +1,153 @@
+"""The HTTP API: search with filters and facets, records, similar practices, writes behind an API key."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.auth import KeyChecker
+from api.schemas import ErrorResponse, Health, RecordResponse, SearchResponse, SimilarResponse, WriteResponse
+from api.service import KnowledgeBase
+from kb.errors import BadRequest, KbError
+from kb.filters import Filters
+from kb.records import country_code, parse_sdg, practice_json_schema
+from kb.settings import Settings
+
+log = logging.getLogger(__name__)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 422, 500)
+}
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None) -> JSONResponse:
+    body = {"error": {"status": status, "code": code, "message": message, "details": details or []}}
+    return JSONResponse(body, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One JSON error shape for every failure, and never a stack trace in a response."""
+
+    @app.exception_handler(KbError)
+    async def _kb_error(_: Request, exc: KbError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+        message = "; ".join(f"{'.'.join(d['loc'][1:]) or d['loc'][0]}: {d['msg']}" for d in details)
+        return error_response(422, "invalid_request", message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "internal error; the server log has the details")
+
+
+def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
+    settings = settings or Settings()
+    kb = kb or KnowledgeBase(settings)
+    keys = KeyChecker(settings, kb.store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        kb.open_index()  # load the model and the saved index before the first request
+        yield
+
+    app = FastAPI(
+        title="urbankb", version="0.1.0", lifespan=lifespan, responses=ERRORS,
+        description="Multilingual search over urban practices and publications.",
+    )
+    app.state.kb = kb
+    install_error_handlers(app)
+
+    def filters(
+        kind: Literal["practice", "publication"] | None = None,
+        sdg: Annotated[list[str] | None, Query(description="SDG 1-17; repeat for any of several")] = None,
+        gender: Annotated[bool | None, Query(description="Only records with (true) or without (false) a gender perspective")] = None,
+        lang: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO 639-1 language of the record")] = None,
+        country: Annotated[str | None, Query(max_length=60, description="ISO 3166-1 alpha-2 code or country name")] = None,
+        city: Annotated[str | None, Query(max_length=200)] = None,
+        region: Annotated[str | None, Query(max_length=100)] = None,
+        topic: Annotated[str | None, Query(max_length=100)] = None,
+        year_from: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+        year_to: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+    ) -> Filters:
+        try:
+            sdgs = frozenset(parse_sdg(s) for s in sdg or [])
+            code = country_code(country) if country else None
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return Filters(kind=kind, sdgs=sdgs, gender=gender, language=lang.lower() if lang else None,
+                       country=code, city=city, region=region, topic=topic, year_from=year_from, year_to=year_to)
+
+    def api_key(request: Request) -> None:
+        auth = request.headers.get("authorization", "")
+        presented = request.headers.get("x-api-key") or (auth[7:] if auth.lower().startswith("bearer ") else None)
+        keys.check(presented)
+
+    # Defaults, not annotations: with postponed annotations FastAPI cannot see local variables.
+    query_q = Query("", max_length=settings.max_query_chars, description="Words or a question, in any language")
+    limit_q = Query(10, ge=1, le=settings.max_limit)
+    offset_q = Query(0, ge=0, le=10_000)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/healthz", response_model=Health)
+    def healthz() -> Health:
+        stats = kb.store.stats()
+        return Health(status="ok", records=stats["records"], chunks=stats["chunks"],
+                      indexed_chunks=len(kb.vectors), model=kb.embedder.model_id)
+
+    @app.get("/search", response_model=SearchResponse)
+    def search(
+        q: str = query_q, f: Filters = Depends(filters), limit: int = limit_q, offset: int = offset_q,
+    ) -> SearchResponse:
+        return SearchResponse.from_page(kb.search(q, f, limit, offset), limit, offset)
+
+    @app.get("/records/{record_id}", response_model=RecordResponse)
+    def get_record(record_id: str) -> RecordResponse:
+        stored = kb.get(record_id)
+        return RecordResponse(**stored.record.model_dump(), created_at=stored.created_at, updated_at=stored.updated_at)
+
+    @app.get("/records/{record_id}/similar", response_model=SimilarResponse)
+    def similar(record_id: str, f: Filters = Depends(filters), limit: int = limit_q,
+                same_city: Annotated[bool, Query(description="Also list practices of the same city (after the others)")] = False) -> SimilarResponse:
+        from api.schemas import Result
+
+        hits = kb.similar(record_id, f, limit, same_city)
+        return SimilarResponse(id=record_id, results=[Result.from_hit(h) for h in hits])
+
+    @app.post("/records", response_model=WriteResponse, status_code=201, dependencies=[Depends(api_key)])
+    def put_record(response: Response, data: Annotated[dict[str, Any], Body(description="A practice or publication record")]) -> WriteResponse:
+        status, record = kb.put_record(data)
+        response.status_code = 201 if status == "added" else 200
+        return WriteResponse(status=status, record=record)
+
+    @app.delete("/records/{record_id}", status_code=204, dependencies=[Depends(api_key)])
+    def delete_record(record_id: str) -> Response:
+        kb.delete_record(record_id)
+        return Response(status_code=204)
+
+    @app.get("/schema/record")
+    def record_schema() -> dict:
+        """The JSON Schema of an input record (practice or publication)."""
+        return practice_json_schema()
+
+    @app.get("/stats")
+    def stats() -> dict:
+        return kb.store.stats()
+
+    return app

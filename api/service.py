@@ -1,0 +1,177 @@
+"""The knowledge base as one object: store, model and index composed, for the HTTP API and the CLI."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ingest.pipeline import Parsed, explain, parse_paths, practice_chunks, validate
+from ingest.readers import Rejection
+from kb.errors import InvalidRecord
+from kb.filters import Filters
+from kb.records import Record
+from kb.settings import Settings
+from kb.store import Store, StoredRecord
+
+log = logging.getLogger(__name__)
+BATCH_RECORDS = 64
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": len(self.rejected), "chunks": self.chunks}
+
+
+class KnowledgeBase:
+    """Opens the store at once; the model and the index only when a search or an ingest needs them."""
+
+    def __init__(self, settings: Settings, embedder=None):
+        self.settings = settings
+        self.store = Store(settings.db_path)
+        self._embedder = embedder  # tests share one loaded model between knowledge bases
+        self._vectors = None
+        self._searcher = None
+        self._open_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    # --- lazily opened parts -----------------------------------------------------------------
+    @property
+    def embedder(self):
+        with self._open_lock:
+            if self._embedder is None:
+                from index.embedder import Embedder
+
+                self._embedder = Embedder(self.settings)
+            return self._embedder
+
+    @property
+    def vectors(self):
+        if self._vectors is None:
+            self.open_index()
+        return self._vectors
+
+    @property
+    def searcher(self):
+        if self._searcher is None:
+            from index.search import Searcher
+
+            self._searcher = Searcher(self.store, self.vectors, self.embedder)
+        return self._searcher
+
+    def open_index(self, progress: Callable[[int], None] | None = None) -> None:
+        """Load the saved index (no re-embedding) and repair any gap with the store."""
+        from index.sync import sync_index
+        from index.vectors import VectorIndex
+
+        embedder = self.embedder
+        with self._write_lock:
+            if self._vectors is not None:
+                return
+            vectors = VectorIndex.load(self.settings.index_dir, embedder.model_id)
+            fresh = vectors is None
+            if fresh:
+                vectors = VectorIndex(embedder.model_id, embedder.dim)
+            report = sync_index(self.store, vectors, embedder, progress)
+            if fresh or report.embedded or report.removed:
+                log.info("index repaired: %d chunks embedded, %d stale vectors removed", report.embedded, report.removed)
+                vectors.save(self.settings.index_dir)
+            self._vectors = vectors
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- writing -------------------------------------------------------------------------------
+    def ingest(self, paths: list[Path], progress: Callable[[str, int], None] | None = None) -> IngestReport:
+        """Ingest files and folders: batches of records commit together, then join the index."""
+        report = IngestReport()
+        batch: list[Parsed] = []
+        for item in parse_paths(paths, self.settings):
+            if progress:
+                progress("records", 1)
+            if isinstance(item, Rejection):
+                report.rejected.append(item)
+                if not item.where:
+                    self.store.note_rejection(item.source, None, item.reason)
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH_RECORDS:
+                self._store_batch(batch, report, progress)
+                batch = []
+        self._store_batch(batch, report, progress)
+        return report
+
+    def _store_batch(self, batch: list[Parsed], report: IngestReport, progress) -> None:
+        if not batch:
+            return
+        from index.sync import embed_chunks
+
+        vectors = self.vectors
+        with self._write_lock:
+            removed: list[int] = []
+            added: list[int] = []
+            with self.store.transaction():
+                for parsed in batch:
+                    result = self.store.upsert(parsed.record, parsed.chunks, parsed.pages)
+                    setattr(report, result.status, getattr(report, result.status) + 1)
+                    removed += result.removed_chunk_ids
+                    added += result.added_chunk_ids
+            report.chunks += len(added)
+            vectors.remove(removed)
+            embed_chunks(self.store, vectors, self.embedder, added, (lambda n: progress("chunks", n)) if progress else None)
+            if removed or added:
+                vectors.save(self.settings.index_dir)
+
+    def put_record(self, data: dict[str, Any]) -> tuple[str, Record]:
+        """Add or update one record given as JSON; returns (added|updated|unchanged, record)."""
+        try:
+            record = validate(data)
+        except ValidationError as exc:
+            raise InvalidRecord(explain(exc), [dict(loc=list(e["loc"]), msg=e["msg"]) for e in exc.errors()]) from None
+        report = IngestReport()
+        self._store_batch([Parsed(record, practice_chunks(record, self.settings), "api", "")], report, None)
+        status = "added" if report.added else "updated" if report.updated else "unchanged"
+        return status, record
+
+    def delete_record(self, record_id: str) -> None:
+        vectors = self.vectors
+        with self._write_lock:
+            removed = self.store.delete(record_id)
+            vectors.remove(removed)
+            vectors.save(self.settings.index_dir)
+
+    def reindex(self, progress: Callable[[int], None] | None = None) -> int:
+        """Re-embed every chunk of the store into a new index (e.g. after changing KB_MODEL)."""
+        from index.sync import embed_chunks
+        from index.vectors import VectorIndex
+
+        embedder = self.embedder
+        with self._write_lock:
+            vectors = VectorIndex(embedder.model_id, embedder.dim)
+            embed_chunks(self.store, vectors, embedder, self.store.all_chunk_ids(), progress)
+            vectors.save(self.settings.index_dir)
+            self._vectors, self._searcher = vectors, None
+        return len(vectors)
+
+    # --- reading -------------------------------------------------------------------------------
+    def get(self, record_id: str) -> StoredRecord:
+        return self.store.get(record_id)
+
+    def search(self, query: str, filters: Filters, limit: int = 10, offset: int = 0):
+        return self.searcher.search(query, filters, limit, offset)
+
+    def similar(self, record_id: str, filters: Filters, limit: int = 10, same_city: bool = False):
+        return self.searcher.similar(record_id, filters, limit, same_city)

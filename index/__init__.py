@@ -1,0 +1,1 @@
+"""Derived search structures: sentence-transformers embeddings in FAISS. Rebuildable from the store."""

@@ -1,0 +1,36 @@
+"""Keep the vector index equal to the store: embed chunks it lacks, drop vectors of deleted chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedder import Embedder
+from index.vectors import VectorIndex
+from kb.store import Store
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    embedded: int
+    removed: int
+
+
+def sync_index(store: Store, vectors: VectorIndex, embedder: Embedder, progress=None) -> SyncReport:
+    """Repair after a crash between a store commit and an index save; intact vectors are kept."""
+    in_store = np.asarray(store.all_chunk_ids(), np.int64)
+    in_index = vectors.ids()
+    stale = np.setdiff1d(in_index, in_store)
+    missing = np.setdiff1d(in_store, in_index)
+    vectors.remove(stale)
+    embed_chunks(store, vectors, embedder, missing.tolist(), progress)
+    return SyncReport(int(len(missing)), int(len(stale)))
+
+
+def embed_chunks(store: Store, vectors: VectorIndex, embedder: Embedder, chunk_ids: list[int], progress=None) -> None:
+    if not chunk_ids:
+        return
+    pairs = list(store.chunk_texts_for_embedding(chunk_ids))
+    ids = [chunk_id for chunk_id, _ in pairs]
+    vectors.add(ids, embedder.encode_passages([text for _, text in pairs], progress=progress))

@@ -1,0 +1,1 @@
+"""Turn files (JSON, JSONL, CSV, PDF, folders of them) into validated records and chunks."""

@@ -1,0 +1,276 @@
+"""The SQLite store: records, their SDGs, topics, chunks and pages. The source of truth."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kb.errors import NotFound
+from kb.filters import Filters
+from kb.records import Chunk, Record
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, language TEXT,
+    city TEXT, country TEXT, region TEXT, year INTEGER, gender INTEGER NOT NULL,
+    data TEXT NOT NULL, content_hash TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS record_sdgs (
+    record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE, sdg INTEGER NOT NULL,
+    PRIMARY KEY (record_id, sdg)
+);
+CREATE TABLE IF NOT EXISTS record_topics (
+    record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE, topic TEXT NOT NULL,
+    PRIMARY KEY (record_id, topic)
+);
+-- AUTOINCREMENT: a chunk id is never reused, so a stale vector can never point at a new chunk.
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL, text TEXT NOT NULL, page INTEGER, language TEXT
+);
+CREATE INDEX IF NOT EXISTS chunks_by_record ON chunks(record_id);
+CREATE TABLE IF NOT EXISTS pages (
+    record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE, page INTEGER NOT NULL,
+    text TEXT NOT NULL, PRIMARY KEY (record_id, page)
+);
+CREATE TABLE IF NOT EXISTS rejections (
+    source TEXT NOT NULL, record TEXT, reason TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (source, record)
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL, revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+FACET_COLUMNS = {"language": "language", "kind": "kind", "country": "country", "region": "region"}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    record: Record
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What one upsert did: `status` is added, updated or unchanged."""
+
+    status: str
+    removed_chunk_ids: list[int]
+    added_chunk_ids: list[int]
+
+
+class Store:
+    """One SQLite database; safe to share between threads (one connection behind a lock)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._in_tx = False
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all (nested calls join the outer one)."""
+        with self._lock:
+            if self._in_tx:
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._in_tx = False
+
+    def _q(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    # --- records -----------------------------------------------------------------------------
+    def upsert(self, record: Record, chunks: list[Chunk], pages: list[tuple[int, str]] | None = None) -> UpsertResult:
+        """Add or replace a record with its chunks; an identical record is left untouched."""
+        assert record.id, "records are stored with an id"
+        digest = record.content_hash()
+        with self.transaction():
+            row = self._db.execute("SELECT content_hash, created_at FROM records WHERE id = ?", (record.id,)).fetchone()
+            if row and row["content_hash"] == digest:
+                return UpsertResult("unchanged", [], [])
+            removed = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE record_id = ?", (record.id,))]
+            created = row["created_at"] if row else now()
+            self._db.execute("DELETE FROM records WHERE id = ?", (record.id,))
+            self._insert(record, digest, created, chunks, pages or [])
+            added = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE record_id = ? ORDER BY ord", (record.id,))]
+        return UpsertResult("updated" if row else "added", removed, added)
+
+    def _insert(self, record: Record, digest: str, created: str, chunks: list[Chunk], pages: list[tuple[int, str]]) -> None:
+        data = json.dumps(record.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+        self._db.execute(
+            "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (record.id, record.kind, record.title, record.language, record.city, record.country,
+             record.region, record.year, int(record.gender_perspective), data, digest, created, now()),
+        )
+        self._db.executemany("INSERT INTO record_sdgs VALUES (?,?)", [(record.id, s) for s in record.sdgs])
+        self._db.executemany("INSERT INTO record_topics VALUES (?,?)", [(record.id, t) for t in record.topics])
+        self._db.executemany(
+            "INSERT INTO chunks (record_id, ord, text, page, language) VALUES (?,?,?,?,?)",
+            [(record.id, c.ord, c.text, c.page, c.language) for c in chunks],
+        )
+        self._db.executemany("INSERT INTO pages VALUES (?,?,?)", [(record.id, p, t) for p, t in pages])
+        if record.source_file:
+            self._db.execute("DELETE FROM rejections WHERE source = ?", (record.source_file,))
+
+    def delete(self, record_id: str) -> list[int]:
+        """Remove a record; returns the ids of its chunks (to drop from the index)."""
+        with self.transaction():
+            removed = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE record_id = ?", (record_id,))]
+            if not self._db.execute("DELETE FROM records WHERE id = ?", (record_id,)).rowcount:
+                raise NotFound(f"no record with id {record_id!r}")
+        return removed
+
+    def get(self, record_id: str) -> StoredRecord:
+        rows = self._q("SELECT data, created_at, updated_at FROM records WHERE id = ?", (record_id,))
+        if not rows:
+            raise NotFound(f"no record with id {record_id!r}")
+        row = rows[0]
+        return StoredRecord(Record.model_validate_json(row["data"]), row["created_at"], row["updated_at"])
+
+    def records(self, ids: list[str]) -> dict[str, Record]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._q(f"SELECT id, data FROM records WHERE id IN ({marks})", ids)
+        return {r["id"]: Record.model_validate_json(r["data"]) for r in rows}
+
+    def iter_records(self) -> Iterator[Record]:
+        for row in self._q("SELECT data FROM records ORDER BY id"):
+            yield Record.model_validate_json(row["data"])
+
+    def pages(self, record_id: str) -> list[tuple[int, str]]:
+        return [(r["page"], r["text"]) for r in self._q("SELECT page, text FROM pages WHERE record_id = ? ORDER BY page", (record_id,))]
+
+    # --- filtering and facets ------------------------------------------------------------------
+    def record_ids(self, filters: Filters, order: str = "r.year DESC, r.title") -> list[str]:
+        where, params = filters.where()
+        return [r[0] for r in self._q(f"SELECT r.id FROM records r WHERE {where} ORDER BY {order}", params)]
+
+    def chunk_ids(self, filters: Filters) -> list[int]:
+        """Ids of the chunks of records that pass the filters (the FAISS selector)."""
+        where, params = filters.where()
+        return [r[0] for r in self._q(f"SELECT c.id FROM chunks c JOIN records r ON r.id = c.record_id WHERE {where}", params)]
+
+    def count(self, filters: Filters) -> int:
+        where, params = filters.where()
+        return self._q(f"SELECT COUNT(*) FROM records r WHERE {where}", params)[0][0]
+
+    def facets(self, filters: Filters) -> dict[str, dict[str, int]]:
+        """Counts per value over the records that pass the filters."""
+        where, params = filters.where()
+        out: dict[str, dict[str, int]] = {}
+        sql_sdg = f"SELECT s.sdg, COUNT(*) FROM record_sdgs s JOIN records r ON r.id = s.record_id WHERE {where} GROUP BY s.sdg ORDER BY s.sdg"
+        out["sdg"] = {str(k): v for k, v in self._q(sql_sdg, params)}
+        for name, column in FACET_COLUMNS.items():
+            sql = f"SELECT r.{column}, COUNT(*) FROM records r WHERE {where} AND r.{column} IS NOT NULL GROUP BY r.{column} ORDER BY 2 DESC, 1"
+            out[name] = {k: v for k, v in self._q(sql, params)}
+        sql_gender = f"SELECT r.gender, COUNT(*) FROM records r WHERE {where} GROUP BY r.gender"
+        out["gender_perspective"] = {("true" if k else "false"): v for k, v in self._q(sql_gender, params)}
+        sql_topic = f"SELECT t.topic, COUNT(*) FROM record_topics t JOIN records r ON r.id = t.record_id WHERE {where} GROUP BY t.topic ORDER BY 2 DESC, 1 LIMIT 50"
+        out["topic"] = {k: v for k, v in self._q(sql_topic, params)}
+        return out
+
+    # --- chunks ------------------------------------------------------------------------------
+    def chunks(self, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._q(f"SELECT id, record_id, ord, text, page FROM chunks WHERE id IN ({marks})", ids)
+        return {r["id"]: r for r in rows}
+
+    def chunk_texts_for_embedding(self, ids: Iterable[int] | None = None) -> Iterator[tuple[int, str]]:
+        """(chunk id, text to embed): the record title gives each chunk its context."""
+        sql = "SELECT c.id, r.title, c.text FROM chunks c JOIN records r ON r.id = c.record_id"
+        rows = self._q(sql + " ORDER BY c.id") if ids is None else self._chunks_in(sql, list(ids))
+        for row in rows:
+            yield row[0], f"{row[1]}\n{row[2]}"
+
+    def _chunks_in(self, sql: str, ids: list[int]) -> list[sqlite3.Row]:
+        out: list[sqlite3.Row] = []
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            part = ids[start : start + 900]
+            out += self._q(sql + f" WHERE c.id IN ({','.join('?' * len(part))}) ORDER BY c.id", part)
+        return out
+
+    def all_chunk_ids(self) -> list[int]:
+        return [r[0] for r in self._q("SELECT id FROM chunks ORDER BY id")]
+
+    def record_chunk_ids(self, record_id: str) -> list[int]:
+        return [r[0] for r in self._q("SELECT id FROM chunks WHERE record_id = ? ORDER BY ord", (record_id,))]
+
+    # --- rejections, keys, meta ------------------------------------------------------------------
+    def note_rejection(self, source: str, record: str | None, reason: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO rejections VALUES (?,?,?,?)", (source, record or "", reason, now()))
+
+    def rejections(self) -> list[sqlite3.Row]:
+        return self._q("SELECT source, record, reason, at FROM rejections ORDER BY source, record")
+
+    def add_key(self, name: str, key_hash: str) -> int:
+        with self.transaction():
+            return self._db.execute("INSERT INTO api_keys (name, key_hash, created_at) VALUES (?,?,?)", (name, key_hash, now())).lastrowid
+
+    def revoke_key(self, key_id: int) -> None:
+        with self.transaction():
+            if not self._db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now(), key_id)).rowcount:
+                raise NotFound(f"no active API key with id {key_id}")
+
+    def active_key_hashes(self) -> list[str]:
+        return [r[0] for r in self._q("SELECT key_hash FROM api_keys WHERE revoked_at IS NULL")]
+
+    def keys(self) -> list[sqlite3.Row]:
+        return self._q("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY id")
+
+    def stats(self) -> dict[str, object]:
+        def grouped(sql: str) -> dict[str, int]:
+            return {str(k): v for k, v in self._q(sql)}
+
+        return {
+            "records": self._q("SELECT COUNT(*) FROM records")[0][0],
+            "chunks": self._q("SELECT COUNT(*) FROM chunks")[0][0],
+            "by_kind": grouped("SELECT kind, COUNT(*) FROM records GROUP BY kind"),
+            "by_language": grouped("SELECT language, COUNT(*) FROM records GROUP BY language ORDER BY 2 DESC"),
+            "by_region": grouped("SELECT region, COUNT(*) FROM records WHERE region IS NOT NULL GROUP BY region ORDER BY 2 DESC"),
+            "by_sdg": grouped("SELECT sdg, COUNT(*) FROM record_sdgs GROUP BY sdg ORDER BY sdg"),
+            "gender_perspective": self._q("SELECT COUNT(*) FROM records WHERE gender = 1")[0][0],
+            "cities": self._q("SELECT COUNT(DISTINCT city || '|' || IFNULL(country, '')) FROM records WHERE city IS NOT NULL")[0][0],
+            "rejected_files": len(self.rejections()),
+        }

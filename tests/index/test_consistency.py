@@ -1,0 +1,45 @@
+"""Store and index stay consistent: a saved index is reused, a gap left by a crash is repaired."""
+
+from __future__ import annotations
+
+from api.service import KnowledgeBase
+from tests.conftest import DATA
+
+
+def test_saved_index_is_loaded_without_re_embedding(settings_factory, embedder):
+    settings = settings_factory()
+    first = KnowledgeBase(settings, embedder)
+    first.ingest([DATA / "practices.json"])
+    first.close()
+    second = KnowledgeBase(settings, embedder)
+    calls = []
+    original = embedder.encode_passages
+    embedder.encode_passages = lambda texts, **kw: calls.append(len(texts)) or original(texts, **kw)
+    try:
+        second.open_index()
+    finally:
+        del embedder.encode_passages
+    assert calls == [] and len(second.vectors) == second.store.stats()["chunks"]
+
+
+def test_gap_between_store_and_index_is_repaired_on_open(settings_factory, embedder):
+    settings = settings_factory()
+    kb = KnowledgeBase(settings, embedder)
+    kb.ingest([DATA / "practices.json"])
+    saved = (settings.index_dir / "chunks.faiss").read_bytes(), (settings.index_dir / "manifest.json").read_bytes()
+    kb.ingest([DATA / "practices.jsonl"])  # committed to the store ...
+    kb.close()
+    (settings.index_dir / "chunks.faiss").write_bytes(saved[0])  # ... but the index save "crashed"
+    (settings.index_dir / "manifest.json").write_bytes(saved[1])
+
+    reopened = KnowledgeBase(settings, embedder)
+    reopened.open_index()
+    assert len(reopened.vectors) == reopened.store.stats()["chunks"]
+    hits = reopened.search("ciclovía en bicicleta los domingos", reopened_filters(), limit=1).hits
+    assert hits[0].record.id == "bogota-ciclovia"
+
+
+def reopened_filters():
+    from kb.filters import Filters
+
+    return Filters()
