@@ -70,6 +70,15 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     )
     app.state.kb = kb
     install_error_handlers(app)
+    max_body = settings.max_upload_mb * 1024 * 1024
+
+    @app.middleware("http")
+    async def refuse_huge_bodies(request: Request, call_next):
+        """Refuse an announced oversized body before reading it (uploads stream past this check)."""
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_body:
+            return error_response(413, "payload_too_large", f"request body over {settings.max_upload_mb} MB")
+        return await call_next(request)
 
     def filters(
         kind: Literal["practice", "publication"] | None = None,

@@ -76,6 +76,12 @@ def test_error_shape_for_every_kind_of_failure(client):
     assert_error(client.put("/healthz"), 405, "method_not_allowed")
 
 
+def test_huge_body_is_refused_before_it_is_read(writable_client):
+    huge = b"{" + b" " * (51 * 1024 * 1024) + b"}"
+    response = writable_client.post("/records", content=huge, headers={"X-API-Key": API_KEY, "Content-Type": "application/json"})
+    assert_error(response, 413, "payload_too_large")
+
+
 def test_health_and_schema(client):
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["records"] == 11 and health["indexed_chunks"] == health["chunks"]
