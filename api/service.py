@@ -117,7 +117,7 @@ class KnowledgeBase:
     def _store_batch(self, batch: list[Parsed], report: IngestReport, progress) -> None:
         if not batch:
             return
-        from index.sync import embed_chunks
+        from index.sync import embed_chunks, refresh_centroids
 
         vectors = self.vectors
         with self._write_lock:
@@ -132,6 +132,7 @@ class KnowledgeBase:
             report.chunks += len(added)
             vectors.remove(removed)
             embed_chunks(self.store, vectors, self.embedder, added, (lambda n: progress("chunks", n)) if progress else None)
+            refresh_centroids(self.store, vectors)
             if removed or added:
                 vectors.save(self.settings.index_dir)
 
@@ -155,13 +156,14 @@ class KnowledgeBase:
 
     def reindex(self, progress: Callable[[int], None] | None = None) -> int:
         """Re-embed every chunk of the store into a new index (e.g. after changing KB_MODEL)."""
-        from index.sync import embed_chunks
+        from index.sync import embed_chunks, refresh_centroids
         from index.vectors import VectorIndex
 
         embedder = self.embedder
         with self._write_lock:
             vectors = VectorIndex(embedder.model_id, embedder.dim)
             embed_chunks(self.store, vectors, embedder, self.store.all_chunk_ids(), progress)
+            refresh_centroids(self.store, vectors)
             vectors.save(self.settings.index_dir)
             self._vectors, self._searcher = vectors, None
         return len(vectors)

@@ -127,7 +127,7 @@ def main() -> None:
             result = kb.ingest([path])
             ingest_s = time.perf_counter() - t
             new_ids = kb.store.all_chunk_ids()[-result.chunks:]
-            texts = [text for _, text in kb.store.chunk_texts_for_embedding(new_ids)]
+            texts = [text for _, text, _ in kb.store.chunk_texts_for_embedding(new_ids)]
             t = time.perf_counter()
             kb.embedder.model.encode(texts, prompt_name="passage", batch_size=32, normalize_embeddings=True)
             encode_s = time.perf_counter() - t

@@ -22,7 +22,7 @@ def table(title: str, counts: Counter, names: dict | None = None) -> list[str]:
 
 def render() -> str:
     practices, publications = load("practices"), load("publications")
-    queries_file = HERE / "queries" / "queries.jsonl"
+    queries_file = HERE.parent / "bench" / "corpus_queries.jsonl"
     queries = [json.loads(line) for line in queries_file.read_text().splitlines() if line.strip()] if queries_file.exists() else []
     non_english = sum(r["language"] != "en" for r in practices)
     lines = [
@@ -40,10 +40,10 @@ def render() -> str:
         f"- **{sum(r['gender_perspective'] for r in practices)} practices with a gender perspective**",
         f"- **{non_english} practices ({non_english / len(practices):.0%}) not in English**",
         f"- **{len(publications)} publications** ({sum(p['gender_perspective'] for p in publications)} with a gender perspective)",
-        f"- **{len(queries)} search queries** with graded relevance judgments in `queries/queries.jsonl` "
+        f"- **{len(queries)} search queries** with graded relevance judgments in `bench/corpus_queries.jsonl` "
         f"({sum(bool(q.get('cross_language')) for q in queries)} cross-language, {sum(bool(q.get('filters')) for q in queries)} with filters)",
         "",
-        "Files: `practices/*.json` (by region), `publications/publications.json`, `queries/queries.jsonl`;",
+        "Files: `practices/*.json` (by region), `publications/publications.json`; the judged queries are in `../bench`;",
         "the record fields are described in the project README and in `FORMAT.md`.",
         "",
         "## Counts",

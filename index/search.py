@@ -8,12 +8,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.embedder import Embedder
+from index.keyword import KeywordIndex
 from index.vectors import VectorIndex
 from kb.filters import Filters
 from kb.records import Record
 from kb.store import Store
 
 SNIPPET_CHARS = 320
+# Added to a record's dense score (a cosine, corrected per language) when it contains the query's rare
+# names or acronyms, in proportion to how many of them it contains. Small on purpose: the keyword side
+# may lift a record that names what was asked for, not bury the dense ranking (bench/quality.py).
+NAME_BONUS = 0.01
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -40,32 +45,71 @@ class Searcher:
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
+        self.keywords = KeywordIndex(store)
+        self._counts: dict[tuple, tuple[int, dict]] = {}  # (filters, store version) -> (total, facets)
 
-    def search(self, query: str, filters: Filters, limit: int = 10, offset: int = 0, facets: bool = True) -> SearchPage:
+    def counts(self, filters: Filters) -> tuple[int, dict[str, dict[str, int]]]:
+        """Total and facets of the filtered set: they do not depend on the query, so they are cached
+        until the store changes (a few SQL aggregations cost as much as the search itself)."""
+        key = (filters, self.store.change_key())
+        cached = self._counts.get(key)
+        if cached is None:
+            cached = (self.store.count(filters), self.store.facets(filters))
+            if len(self._counts) > 256:
+                self._counts.clear()
+            self._counts[key] = cached
+        return cached
+
+    def search(self, query: str, filters: Filters, limit: int = 10, offset: int = 0) -> SearchPage:
         query = " ".join(query.split())
-        total = self.store.count(filters)
-        facet_counts = self.store.facets(filters) if facets else {}
+        total, facet_counts = self.counts(filters)
         if not query:
             return SearchPage(query, total, self._browse(filters, limit, offset), facet_counts)
         vector = self.embedder.encode_queries([query])[0]
-        ranked = self.rank_records(vector, filters, offset + limit)
+        ranked = self.rank_records(vector, filters, offset + limit, self.name_bonus(query, filters))
         hits = self._hits(ranked[offset : offset + limit], query)
         return SearchPage(query, total, hits, facet_counts)
 
-    def rank_records(self, vector: np.ndarray, filters: Filters, wanted: int) -> list[tuple[str, float, int]]:
+    def name_bonus(self, query: str, filters: Filters) -> dict[str, float]:
+        """Record id -> bonus for containing the query's rare names (see NAME_BONUS)."""
+        terms = self.keywords.name_terms(query)
+        bonus: dict[str, float] = {}
+        for term in terms:
+            hits = self.store.keyword_chunks([term], filters, limit=1000)
+            for record_id in {row["record_id"] for row in self.store.chunks(c for c, _ in hits).values()}:
+                bonus[record_id] = bonus.get(record_id, 0.0) + NAME_BONUS / len(terms)
+        return bonus
+
+    def rank_records(self, vector: np.ndarray, filters: Filters, wanted: int,
+                     bonus: dict[str, float] | None = None) -> list[tuple[str, float, int]]:
         """(record id, score, best chunk id), best first: at least `wanted` records when that many match.
 
         Chunks are searched, records are returned: k grows until enough distinct records are found.
+        Records with a bonus are scored even when the dense search alone would not reach them.
         """
         allowed = None if filters.is_empty() else np.asarray(self.store.chunk_ids(filters), np.int64)
         available = len(self.vectors) if allowed is None else len(allowed)
-        k = min(available, max(64, wanted * 8))
+        k = min(available, max(64, (wanted + len(bonus or {})) * 8))
         while True:
             scores, ids = self.vectors.search(vector, k, allowed)
             best = self._best_per_record(scores, ids)
             if len(best) >= wanted or k >= available:
-                return best
+                break
             k = min(available, k * 4)
+        if bonus:
+            best = self._with_bonus(vector, best, bonus)
+        return best
+
+    def _with_bonus(self, vector: np.ndarray, best: list[tuple[str, float, int]], bonus: dict[str, float]) -> list[tuple[str, float, int]]:
+        scored = {rid: (score, chunk) for rid, score, chunk in best}
+        missing = [rid for rid in bonus if rid not in scored]
+        chunk_ids = [c for rid in missing for c in self.store.record_chunk_ids(rid)]
+        if chunk_ids:
+            scores, ids = self.vectors.search(vector, len(chunk_ids), np.asarray(chunk_ids, np.int64))
+            for rid, score, chunk in self._best_per_record(scores, ids):
+                scored[rid] = (score, chunk)
+        ranked = [(rid, score + bonus.get(rid, 0.0), chunk) for rid, (score, chunk) in scored.items()]
+        return sorted(ranked, key=lambda r: -r[1])
 
     def _best_per_record(self, scores: np.ndarray, ids: np.ndarray) -> list[tuple[str, float, int]]:
         rows = self.store.chunks(int(i) for i in ids)
@@ -99,7 +143,8 @@ class Searcher:
         chunk_ids = self.store.record_chunk_ids(record_id)
         if not chunk_ids:
             return []
-        vector = self.vectors.vectors(chunk_ids).mean(axis=0)
+        languages = self.store.chunk_languages(chunk_ids)
+        vector = self.vectors.raw_vectors(chunk_ids, [languages[c] for c in chunk_ids]).mean(axis=0)
         vector /= max(float(np.linalg.norm(vector)), 1e-12)
         excluded = Filters(**{**filters.__dict__, "exclude_ids": filters.exclude_ids | {record_id}})
         ranked = self.rank_records(vector, excluded, limit * 3 if source.city else limit)

@@ -25,12 +25,21 @@ def sync_index(store: Store, vectors: VectorIndex, embedder: Embedder, progress=
     missing = np.setdiff1d(in_store, in_index)
     vectors.remove(stale)
     embed_chunks(store, vectors, embedder, missing.tolist(), progress)
+    refresh_centroids(store, vectors)
     return SyncReport(int(len(missing)), int(len(stale)))
+
+
+def refresh_centroids(store: Store, vectors: VectorIndex) -> bool:
+    """Refit the per-language means when the collection's language mix has moved (cheap check)."""
+    if not vectors.centroids.drifted(store.chunk_language_counts()):
+        return False
+    vectors.recenter(store.chunk_languages())
+    return True
 
 
 def embed_chunks(store: Store, vectors: VectorIndex, embedder: Embedder, chunk_ids: list[int], progress=None) -> None:
     if not chunk_ids:
         return
-    pairs = list(store.chunk_texts_for_embedding(chunk_ids))
-    ids = [chunk_id for chunk_id, _ in pairs]
-    vectors.add(ids, embedder.encode_passages([text for _, text in pairs], progress=progress))
+    rows = list(store.chunk_texts_for_embedding(chunk_ids))
+    embedded = embedder.encode_passages([text for _, text, _ in rows], progress=progress)
+    vectors.add([r[0] for r in rows], embedded, [r[2] for r in rows])

@@ -49,6 +49,16 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created_at TEXT NOT NULL, revoked_at TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The keyword index lives in the same database, so it commits (or not) with the chunks themselves.
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, text, tokenize="unicode61 remove_diacritics 2");
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row);
+CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts (rowid, title, text)
+    VALUES (new.id, (SELECT title FROM records WHERE id = new.record_id), new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
+    DELETE FROM chunks_fts WHERE rowid = old.id;
+END;
 """
 
 FACET_COLUMNS = {"language": "language", "kind": "kind", "country": "country", "region": "region"}
@@ -88,6 +98,19 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._in_tx = False
+        self._rebuild_keyword_index_if_needed()
+
+    def _rebuild_keyword_index_if_needed(self) -> None:
+        """Stores written before the keyword index existed get it filled once."""
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        indexed = self._db.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
+        if chunks != indexed:
+            with self.transaction():
+                self._db.execute("DELETE FROM chunks_fts")
+                self._db.execute(
+                    "INSERT INTO chunks_fts (rowid, title, text) "
+                    "SELECT c.id, r.title, c.text FROM chunks c JOIN records r ON r.id = c.record_id"
+                )
 
     def close(self) -> None:
         with self._lock:
@@ -216,12 +239,21 @@ class Store:
         rows = self._q(f"SELECT id, record_id, ord, text, page FROM chunks WHERE id IN ({marks})", ids)
         return {r["id"]: r for r in rows}
 
-    def chunk_texts_for_embedding(self, ids: Iterable[int] | None = None) -> Iterator[tuple[int, str]]:
-        """(chunk id, text to embed): the record title gives each chunk its context."""
-        sql = "SELECT c.id, r.title, c.text FROM chunks c JOIN records r ON r.id = c.record_id"
+    def chunk_texts_for_embedding(self, ids: Iterable[int] | None = None) -> Iterator[tuple[int, str, str]]:
+        """(chunk id, text to embed, language): the record title gives each chunk its context."""
+        sql = "SELECT c.id, r.title, c.text, IFNULL(c.language, IFNULL(r.language, 'und')) FROM chunks c JOIN records r ON r.id = c.record_id"
         rows = self._q(sql + " ORDER BY c.id") if ids is None else self._chunks_in(sql, list(ids))
         for row in rows:
-            yield row[0], f"{row[1]}\n{row[2]}"
+            yield row[0], f"{row[1]}\n{row[2]}", row[3]
+
+    def chunk_languages(self, ids: Iterable[int] | None = None) -> dict[int, str]:
+        sql = "SELECT c.id, IFNULL(c.language, IFNULL(r.language, 'und')) FROM chunks c JOIN records r ON r.id = c.record_id"
+        rows = self._q(sql) if ids is None else self._chunks_in(sql, list(ids))
+        return {r[0]: r[1] for r in rows}
+
+    def chunk_language_counts(self) -> dict[str, int]:
+        sql = "SELECT IFNULL(c.language, IFNULL(r.language, 'und')), COUNT(*) FROM chunks c JOIN records r ON r.id = c.record_id GROUP BY 1"
+        return {r[0]: r[1] for r in self._q(sql)}
 
     def _chunks_in(self, sql: str, ids: list[int]) -> list[sqlite3.Row]:
         out: list[sqlite3.Row] = []
@@ -229,6 +261,31 @@ class Store:
             part = ids[start : start + 900]
             out += self._q(sql + f" WHERE c.id IN ({','.join('?' * len(part))}) ORDER BY c.id", part)
         return out
+
+    def keyword_chunks(self, terms: list[str], filters: Filters, limit: int = 200) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score, higher is better) for chunks matching any of `terms`, filters applied."""
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        where, params = filters.where()
+        sql = (
+            "SELECT f.rowid, -bm25(chunks_fts, 2.0, 1.0) AS score FROM chunks_fts f "
+            "JOIN chunks c ON c.id = f.rowid JOIN records r ON r.id = c.record_id "
+            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?"
+        )
+        return [(r[0], float(r[1])) for r in self._q(sql, [match, *params, limit])]
+
+    def change_key(self) -> tuple[int, int]:
+        """Differs after any write, by this connection (total_changes) or another process (data_version)."""
+        with self._lock:
+            return self._db.total_changes, self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def stats_chunks_count(self) -> int:
+        return self._q("SELECT COUNT(*) FROM chunks")[0][0]
+
+    def vocabulary(self, min_count: int = 1) -> dict[str, int]:
+        """Indexed terms and the number of chunks each occurs in (for typo correction)."""
+        return {r[0]: r[1] for r in self._q("SELECT term, doc FROM chunks_vocab WHERE doc >= ?", (min_count,))}
 
     def all_chunk_ids(self) -> list[int]:
         return [r[0] for r in self._q("SELECT id FROM chunks ORDER BY id")]

@@ -74,7 +74,7 @@ def test_readme_is_generated_from_the_records():
 
 
 def test_queries_reference_existing_records(corpus):
-    path = CORPUS / "queries" / "queries.jsonl"
+    path = CORPUS.parent / "bench" / "corpus_queries.jsonl"
     if not path.exists():
         pytest.skip("no queries file yet")
     ids = {r.id for r in corpus}

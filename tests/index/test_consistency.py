@@ -43,3 +43,25 @@ def reopened_filters():
     from kb.filters import Filters
 
     return Filters()
+
+
+def test_another_model_is_refused_until_reindex(settings_factory, embedder):
+    """KB_MODEL may be a sentence-transformers folder; an index built by another model is not mixed."""
+    import pytest
+
+    from index.embedder import Embedder, builtin_model_folder
+    from kb.errors import IndexMismatch
+
+    settings = settings_factory()
+    kb = KnowledgeBase(settings, embedder)
+    kb.ingest([DATA / "practices.json"])
+    kb.close()
+
+    other_settings = settings.model_copy(update={"model": str(builtin_model_folder(settings))})
+    other = KnowledgeBase(other_settings, Embedder(other_settings))
+    assert other.embedder.model_id == str(builtin_model_folder(settings))
+    with pytest.raises(IndexMismatch, match="kb reindex"):
+        other.open_index()
+    assert other.reindex() == other.store.stats()["chunks"]
+    hits = other.search("rainwater stored in parks and squares", reopened_filters(), limit=1).hits
+    assert hits[0].record.id == "copenhagen-cloudburst-plan"

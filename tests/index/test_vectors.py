@@ -14,7 +14,7 @@ def random_index(n: int = 200, dim: int = 16, seed: int = 7) -> tuple[VectorInde
     vectors = rng.normal(size=(n, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     index = VectorIndex("test-model", dim)
-    index.add(np.arange(1000, 1000 + n), vectors)
+    index.add(np.arange(1000, 1000 + n), vectors, ["en"] * n)
     return index, vectors
 
 
@@ -37,7 +37,7 @@ def test_remove_and_reconstruct():
     index, vectors = random_index()
     index.remove([1005])
     assert len(index) == 199 and 1005 not in set(index.ids())
-    assert np.allclose(index.vectors([1006])[0], vectors[6])
+    assert np.allclose(index.raw_vectors([1006], ["en"])[0], vectors[6])
 
 
 def test_save_load_round_trip_and_model_mismatch(tmp_path):
@@ -58,3 +58,39 @@ def test_damaged_index_file_is_not_loaded(tmp_path):
     path.write_bytes(path.read_bytes()[:-10])
     assert VectorIndex.load(tmp_path, "test-model") is None, "a checksum mismatch means: rebuild"
     assert VectorIndex.load(tmp_path / "empty", "test-model") is None
+
+
+def test_recentering_is_exact_and_keeps_one_language_rankings():
+    index, vectors = random_index()
+    before = index.search(vectors[3], 10)
+    index.recenter({1000 + i: "en" for i in range(200)})
+    assert index.centroids.counts == {"en": 200}
+    assert np.allclose(index.raw_vectors([1003], ["en"])[0], vectors[3], atol=1e-5), "raw vectors survive re-centring"
+    after = index.search(vectors[3], 10)
+    assert list(after[1]) == list(before[1]), "one shared offset cannot change a one-language ranking"
+
+
+def test_centering_removes_a_language_offset(tmp_path):
+    """Two 'languages' whose vectors share an offset: without centring the query's side wins."""
+    rng = np.random.default_rng(3)
+    dim, n = 32, 100
+    topics = rng.normal(size=(n, dim))
+    offset = np.zeros(dim)
+    offset[0] = 6.0  # larger than the topic signal
+    english = topics + offset  # every English vector carries the same language component
+    spanish = topics - offset
+    vectors = np.vstack([english, spanish]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex("test-model", dim)
+    ids = np.arange(2 * n)
+    languages = ["en"] * n + ["es"] * n
+    index.add(ids, vectors, languages)
+    query = vectors[n + 7]  # a Spanish text about topic 7
+    plain_top = index.search(query, 10)[1]
+    assert all(i >= n for i in plain_top), "uncentred, only Spanish vectors come first"
+    index.recenter(dict(zip(ids.tolist(), languages, strict=True)))
+    top = index.search(query, 2)[1]
+    assert set(top) == {7, n + 7}, "centred, the English text on the same topic ranks with the Spanish one"
+    index.save(tmp_path)
+    loaded = VectorIndex.load(tmp_path, "test-model")
+    assert list(loaded.search(query, 2)[1]) == list(top), "the centroids are saved with the index"
