@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import KeyChecker
-from api.schemas import ErrorResponse, Health, RecordResponse, SearchResponse, SimilarResponse, WriteResponse
+from api.schemas import ErrorResponse, Health, RecordResponse, RelatedRequest, SearchResponse, SimilarResponse, WriteResponse
 from api.service import KnowledgeBase
 from kb.errors import BadRequest, KbError
 from kb.filters import Filters
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     # Defaults, not annotations: with postponed annotations FastAPI cannot see local variables.
     query_q = Query("", max_length=settings.max_query_chars, description="Words or a question, in any language")
+    related_q = Query(..., min_length=1, max_length=settings.max_query_chars, description="A free text, e.g. a course description")
     limit_q = Query(10, ge=1, le=settings.max_limit)
     offset_q = Query(0, ge=0, le=10_000)
 
@@ -125,6 +126,21 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         q: str = query_q, f: Filters = Depends(filters), limit: int = limit_q, offset: int = offset_q,
     ) -> SearchResponse:
         return SearchResponse.from_page(kb.search(q, f, limit, offset), limit, offset)
+
+    @app.get("/related", response_model=SearchResponse)
+    def related(
+        text: str = related_q, f: Filters = Depends(filters), limit: int = limit_q, offset: int = offset_q,
+    ) -> SearchResponse:
+        """Practices and publications related to a free text, e.g. a course description."""
+        return SearchResponse.from_page(kb.related(text, f, limit, offset), limit, offset)
+
+    @app.post("/related", response_model=SearchResponse)
+    def related_long(body: RelatedRequest) -> SearchResponse:
+        """The same for a long text sent as JSON, with the filters in the body."""
+        fields = body.model_dump()
+        text, limit, offset = fields.pop("text"), fields.pop("limit"), fields.pop("offset")
+        f = filters(**{k: v for k, v in fields.items() if k != "sdg"}, sdg=[str(s) for s in body.sdg])
+        return SearchResponse.from_page(kb.related(text, f, limit, offset), limit, offset)
 
     @app.get("/records/{record_id}", response_model=RecordResponse)
     def get_record(record_id: str) -> RecordResponse:

@@ -146,6 +146,34 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    kb = _kb(args)
+    if args.file == "-":
+        count = kb.export(sys.stdout)
+    else:
+        with open(args.file, "w", encoding="utf-8") as target:
+            count = kb.export(target)
+    print(f"exported {count} records", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    kb = _kb(args)
+    report = kb.import_export(Path(args.file))
+    counts = report.counts()
+    print(f"added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']}, rejected {counts['rejected']}")
+    for rejection in report.rejected:
+        print(f"rejected: {rejection.line()}")
+    return 0 if not report.rejected else 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    kb = _kb(args)
+    kb.backup(Path(args.target))
+    print(f"backup written to {args.target} (open it with: kb --data-dir {args.target} serve)")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from kb.records import practice_json_schema
 
@@ -189,6 +217,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["create", "list", "revoke"])
     s.add_argument("name", nargs="?")
     s.set_defaults(func=cmd_keys)
+    s = sub.add_parser("export", help="write all records (with timestamps and PDF pages) as JSON lines")
+    s.add_argument("file", help="output file, or - for standard output")
+    s.set_defaults(func=cmd_export)
+    s = sub.add_parser("import", help="load a file written by `kb export`")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_import)
+    s = sub.add_parser("backup", help="consistent snapshot of the store and index into a folder (safe while serving)")
+    s.add_argument("target")
+    s.set_defaults(func=cmd_backup)
     s = sub.add_parser("schema", help="print the JSON Schema of a record")
     s.set_defaults(func=cmd_schema)
     return p

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -168,12 +169,72 @@ class KnowledgeBase:
             self._vectors, self._searcher = vectors, None
         return len(vectors)
 
+    # --- export, import, backup ------------------------------------------------------------------
+    def export(self, target) -> int:
+        """Write every record as one JSON line, with its timestamps and (for PDFs) its page texts."""
+        count = 0
+        for record in self.store.iter_records():
+            stored = self.store.get(record.id or "")
+            line = {"record": record.model_dump(mode="json", exclude_none=True),
+                    "created_at": stored.created_at, "updated_at": stored.updated_at}
+            pages = self.store.pages(record.id or "")
+            if pages:
+                line["pages"] = [[number, text] for number, text in pages]
+            target.write(json.dumps(line, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+
+    def import_export(self, path: Path) -> IngestReport:
+        """Load a file written by `export`: records, page texts and timestamps come back as they were."""
+        from ingest.pdf import PdfText
+        from ingest.pipeline import pdf_chunks
+
+        report = IngestReport()
+        parsed, times = [], {}
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                record = validate(item["record"])
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                report.rejected.append(Rejection(str(path), f"line {number}", f"not an export line: {exc}"))
+                continue
+            except ValidationError as exc:
+                report.rejected.append(Rejection(str(path), f"line {number}", explain(exc)))
+                continue
+            pages = [(int(n), t) for n, t in item.get("pages", [])]
+            if pages:
+                chunks = pdf_chunks(record, PdfText([t for _, t in pages]), self.settings, bool(record.abstract))
+            else:
+                chunks = practice_chunks(record, self.settings)
+            parsed.append(Parsed(record, chunks, str(path), f"line {number}", pages))
+            times[record.id] = (item.get("created_at"), item.get("updated_at"))
+        for start in range(0, len(parsed), BATCH_RECORDS):
+            self._store_batch(parsed[start : start + BATCH_RECORDS], report, None)
+        for record_id, (created, updated) in times.items():
+            if created and updated:
+                self.store.set_times(record_id, created, updated)
+        return report
+
+    def backup(self, target: Path) -> None:
+        """A consistent snapshot (store, then index) that `kb serve --data-dir TARGET` can open."""
+        import shutil
+
+        with self._write_lock:
+            self.store.backup(target / self.settings.db_path.name)
+            if self.settings.index_dir.exists():
+                shutil.copytree(self.settings.index_dir, target / self.settings.index_dir.name, dirs_exist_ok=True)
+
     # --- reading -------------------------------------------------------------------------------
     def get(self, record_id: str) -> StoredRecord:
         return self.store.get(record_id)
 
     def search(self, query: str, filters: Filters, limit: int = 10, offset: int = 0):
         return self.searcher.search(query, filters, limit, offset)
+
+    def related(self, text: str, filters: Filters, limit: int = 10, offset: int = 0):
+        return self.searcher.related(text, filters, limit, offset)
 
     def similar(self, record_id: str, filters: Filters, limit: int = 10, same_city: bool = False):
         return self.searcher.similar(record_id, filters, limit, same_city)

@@ -81,14 +81,24 @@ class KeywordIndex:
         every language, so matching them can help a cross-language search instead of pulling it toward
         documents in the query's language."""
         vocabulary = self._vocab()
-        limit = max(1, int(max_share * max(self.store.stats_chunks_count(), 1)))
+        limit = max(5, int(max_share * self.store.stats_chunks_count()))  # small collections: any name counts
         found = []
         for match in WORD.finditer(query):
             word = match.group(0)
             acronym = len(word) >= 2 and word.isupper()
             capitalised = word[:1].isupper() and len(word) >= 3
             if acronym or capitalised or any(ch.isdigit() for ch in word):
-                term = fold(word)
-                if 0 < vocabulary.get(term, 0) <= limit and term not in STOPWORDS:
+                term = self._known(fold(word), vocabulary)
+                if term and vocabulary[term] <= limit and term not in STOPWORDS:
                     found.append(term)
         return list(dict.fromkeys(found))
+
+    @staticmethod
+    def _known(term: str, vocabulary: dict[str, int]) -> str | None:
+        """The term itself when indexed, else its closest indexed spelling ('Medelin' -> 'medellin')."""
+        if term in vocabulary:
+            return term
+        if len(term) < 4 or term.isdigit():
+            return None
+        close = difflib.get_close_matches(term, vocabulary.keys(), n=1, cutoff=0.8)
+        return close[0] if close else None

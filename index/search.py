@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.embedder import Embedder
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, fold, query_terms
 from index.vectors import VectorIndex
 from kb.filters import Filters
 from kb.records import Record
@@ -24,12 +24,16 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 @dataclass(frozen=True)
 class Hit:
-    """One record in a result list, with the chunk that matched it best."""
+    """One record in a result list, with the chunk that matched it best.
+
+    `highlights` are [start, end) character offsets of query words inside `snippet`.
+    """
 
     record: Record
     score: float
     snippet: str
     page: int | None = None
+    highlights: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -129,13 +133,26 @@ class Searcher:
         for rid, score, chunk_id in ranked:
             chunk = chunks.get(chunk_id)
             if rid in records and chunk is not None:
-                hits.append(Hit(records[rid], round(float(score), 4), make_snippet(chunk["text"], query), chunk["page"]))
+                snippet = make_snippet(chunk["text"], query)
+                hits.append(Hit(records[rid], round(float(score), 4), snippet, chunk["page"], highlight_spans(snippet, query)))
         return hits
 
     def _browse(self, filters: Filters, limit: int, offset: int) -> list[Hit]:
         ids = self.store.record_ids(filters)[offset : offset + limit]
         records = self.store.records(ids)
         return [Hit(records[i], 0.0, make_snippet(records[i].text(), "")) for i in ids if i in records]
+
+    def related(self, text: str, filters: Filters, limit: int = 10, offset: int = 0) -> SearchPage:
+        """Records related to a free text, e.g. a course description: the text is cut into chunks,
+        each encoded as a query, and their mean vector is searched (long texts keep all their parts)."""
+        words = text.split()
+        parts = [" ".join(words[i : i + 160]) for i in range(0, min(len(words), 32 * 160), 160)] or [text]
+        vector = self.embedder.encode_queries(parts).mean(axis=0)
+        vector /= max(float(np.linalg.norm(vector)), 1e-12)
+        total, facet_counts = self.counts(filters)
+        ranked = self.rank_records(vector, filters, offset + limit)
+        probe = " ".join(text.split()[:60])  # the snippet is chosen by the text's opening words
+        return SearchPage(" ".join(text.split())[:200], total, self._hits(ranked[offset : offset + limit], probe), facet_counts)
 
     def similar(self, record_id: str, filters: Filters, limit: int = 10, same_city: bool = False) -> list[Hit]:
         """Comparable records: nearest to the record's mean chunk vector; other cities first."""
@@ -153,6 +170,23 @@ class Searcher:
         other = [r for r in ranked if (records[r[0]].city or "").casefold() != city or not city]
         same = [r for r in ranked if r not in other] if same_city else []
         return self._hits((other + same)[:limit], source.title)
+
+
+def highlight_spans(snippet: str, query: str) -> list[tuple[int, int]]:
+    """Offsets of snippet words that match a query word: same word without accents or case, or the same
+    stem for longer words ("audits" for "audit", "mujeres" for "mujer")."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    spans = []
+    for match in WORD.finditer(snippet):
+        word = fold(match.group(0))
+        for term in terms:
+            stem = min(len(term), max(5, len(term) - 2))
+            if word == term or (len(term) >= 5 and len(word) >= stem and word[:stem] == term[:stem]):
+                spans.append((match.start(), match.end()))
+                break
+    return spans
 
 
 def make_snippet(text: str, query: str, size: int = SNIPPET_CHARS) -> str:

@@ -39,7 +39,7 @@ def _extract(path: str, max_pages: int) -> PdfText:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     data = Path(path).read_bytes()
@@ -66,6 +66,8 @@ def _extract(path: str, max_pages: int) -> PdfText:
         raise
     except FileNotDecryptedError:
         raise PdfRejected("encrypted (a password is needed)") from None
+    except DependencyError as exc:
+        raise PdfRejected(f"encrypted with a method this installation cannot open ({exc})") from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError) as exc:
         raise PdfRejected(f"malformed PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
     except MemoryError:

@@ -14,6 +14,7 @@ from ingest.chunking import chunk_text
 from ingest.language import detect_language
 from ingest.pdf import PdfExtractor, PdfRejected, PdfText
 from ingest.readers import RawRecord, Rejection, decode_text, find_inputs, read_records
+from ingest.text_quality import GARBLED_FLAG, GARBLED_REJECT, garbled_share, repair
 from kb.records import Chunk, Record, slugify
 from kb.settings import Settings
 
@@ -45,6 +46,12 @@ def validate(data: dict[str, Any]) -> Record:
     """A complete record: validated, language detected when absent, id derived when absent."""
     record = Record.model_validate(data)
     updates: dict[str, Any] = {}
+    for name in ("title", "summary", "description", "abstract"):
+        value = getattr(record, name)
+        fixed, changed = repair(value) if value else (value, False)
+        if changed:
+            updates[name] = fixed
+            updates["flags"] = sorted({*record.flags, "mojibake-fixed"})
     if not record.language:
         updates["language"] = detect_language(f"{record.title}. {record.text()}")
     if not record.id:
@@ -114,6 +121,10 @@ def parse_pdf(path: Path, pdfs: PdfExtractor, settings: Settings, metadata: dict
         pdf = pdfs.extract(path)
     except PdfRejected as exc:
         return Rejection(source, "", str(exc))
+    pdf, flags = clean_pages(pdf)
+    if "unreadable" in flags:
+        return Rejection(source, "", "garbled text (fonts without a Unicode map?); nothing readable to index")
+    meta["flags"] = sorted({*meta.get("flags", []), *flags})
     meta.setdefault("kind", "publication")
     meta.setdefault("id", "pub-" + slugify(path.stem, 60))
     meta.setdefault("title", pdf.metadata.get("title") or pdf.first_page_title() or path.stem)
@@ -133,6 +144,24 @@ def parse_pdf(path: Path, pdfs: PdfExtractor, settings: Settings, metadata: dict
         return Rejection(source, "metadata", explain(exc))
     pages = list(enumerate(pdf.pages, 1))
     return Parsed(record, pdf_chunks(record, pdf, settings, has_abstract), source, "", pages)
+
+
+def clean_pages(pdf: PdfText) -> tuple[PdfText, set[str]]:
+    """Repair mojibake page by page and measure what stays unreadable."""
+    flags: set[str] = set()
+    pages = []
+    for page in pdf.pages:
+        fixed, changed = repair(page)
+        if changed:
+            flags.add("mojibake-fixed")
+        pages.append(fixed)
+    body = "".join(pages)
+    share = garbled_share(body)
+    if share > GARBLED_REJECT:
+        flags.add("unreadable")
+    elif share > GARBLED_FLAG:
+        flags.add("garbled-text")
+    return PdfText(pages, pdf.metadata), flags
 
 
 def read_sidecar(pdf_path: Path) -> dict[str, Any]:

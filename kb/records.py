@@ -85,6 +85,7 @@ class Record(BaseModel):
     authors: list[str] = Field(default_factory=list, description="Authors of a publication.")
     url: str | None = Field(None, max_length=2000, description="Official page of the practice or the report.")
     source_file: str | None = Field(None, description="File the publication's text came from (set by ingest).")
+    flags: list[str] = Field(default_factory=list, description="Set by ingest: 'mojibake-fixed', 'garbled-text'.")
 
     @field_validator("topics", "organisations", "authors", mode="before")
     @classmethod

@@ -198,6 +198,21 @@ class Store:
         for row in self._q("SELECT data FROM records ORDER BY id"):
             yield Record.model_validate_json(row["data"])
 
+    def set_times(self, record_id: str, created_at: str, updated_at: str) -> None:
+        """Keep a record's history when it is imported from an export."""
+        with self.transaction():
+            self._db.execute("UPDATE records SET created_at = ?, updated_at = ? WHERE id = ?", (created_at, updated_at, record_id))
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the database while it is in use (SQLite online backup)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy = sqlite3.connect(target)
+        try:
+            with self._lock:
+                self._db.backup(copy)
+        finally:
+            copy.close()
+
     def pages(self, record_id: str) -> list[tuple[int, str]]:
         return [(r["page"], r["text"]) for r in self._q("SELECT page, text FROM pages WHERE record_id = ? ORDER BY page", (record_id,))]
 

@@ -70,3 +70,37 @@ def test_paging_is_stable_and_disjoint(client):
 def test_publication_hit_has_a_page(client):
     results = client.get("/search", params={"q": "budget sensible au genre", "kind": "publication"}).json()["results"]
     assert results[0]["page"] == 2
+
+
+COURSE = (
+    "Module 3 of this course looks at how cities make streets, parks and transport safer for women and girls. "
+    "Participants learn to organise exploratory walks in which residents observe lighting, hidden corners and "
+    "isolated passages, and to turn the findings into recommendations for the municipality. "
+)
+
+
+def test_related_to_a_course_description(client):
+    body = client.get("/related", params={"text": COURSE, "limit": 3}).json()
+    found = [r["id"] for r in body["results"]]
+    assert {"montreal-marches-exploratoires", "guide-espace-public-egalitaire"} & set(found), found
+    long_text = COURSE * 12  # over 2,000 characters: sent as JSON
+    assert len(long_text) > 2000
+    posted = client.post("/related", json={"text": long_text, "sdg": [5], "limit": 5}).json()
+    assert posted["results"] and all(5 in r["sdgs"] for r in posted["results"])
+    assert client.post("/related", json={"text": "", "limit": 5}).status_code == 422
+
+
+def test_snippet_highlights_mark_query_words(client):
+    result = client.get("/search", params={"q": "budget sensible au genre", "kind": "publication"}).json()["results"][0]
+    marked = [result["snippet"][a:b].casefold() for a, b in result["highlights"]]
+    assert "budget" in marked and "sensible" in marked and "genre" in marked
+    assert "au" not in marked, "function words are not highlighted"
+
+
+def test_one_word_a_question_a_long_paragraph_and_a_name(client):
+    assert ids(client.get("/search", params={"q": "Ciclovía", "limit": 1})) == ["bogota-ciclovia"]
+    question = client.get("/search", params={"q": "How did a city reduce traffic deaths?", "limit": 1})
+    assert ids(question) == ["nyc-vision-zero"]
+    paragraph = " ".join(["Cities redesign streets and drainage so that heavy rain is stored in parks and squares."] * 25)
+    assert ids(client.get("/search", params={"q": paragraph, "limit": 1})) == ["copenhagen-cloudburst-plan"]
+    assert ids(client.get("/search", params={"q": "Vision Zero", "limit": 1})) == ["nyc-vision-zero"]

@@ -65,3 +65,13 @@ def test_another_model_is_refused_until_reindex(settings_factory, embedder):
     assert other.reindex() == other.store.stats()["chunks"]
     hits = other.search("rainwater stored in parks and squares", reopened_filters(), limit=1).hits
     assert hits[0].record.id == "copenhagen-cloudburst-plan"
+
+
+def test_name_terms_are_rare_capitalised_words_and_acronyms(loaded_kb):
+    from index.keyword import KeywordIndex
+
+    keywords = KeywordIndex(loaded_kb.store)
+    assert {"vision", "zero"} <= set(keywords.name_terms("Vision Zero in New York"))
+    assert keywords.name_terms("safety audits for women") == [], "plain lower-case words are left to the dense side"
+    assert keywords.corrected_terms("Copenhaguen") == ["copenhaguen", "copenhagen"], "the closest indexed word is added"
+    assert "copenhagen" in keywords.name_terms("Copenhaguen cloudburst"), "a misspelt name still earns its bonus"
