@@ -6,7 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi import Body, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import KeyChecker
 from api.schemas import ErrorResponse, Health, RecordResponse, RelatedRequest, SearchResponse, SimilarResponse, WriteResponse
 from api.service import KnowledgeBase
-from kb.errors import BadRequest, KbError
+from kb.errors import BadRequest, KbError, PayloadTooLarge
 from kb.filters import Filters
 from kb.records import country_code, parse_sdg, practice_json_schema
 from kb.settings import Settings
@@ -160,6 +160,49 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         status, record = kb.put_record(data)
         response.status_code = 201 if status == "added" else 200
         return WriteResponse(status=status, record=record)
+
+    @app.post("/publications", response_model=WriteResponse, status_code=201, dependencies=[Depends(api_key)])
+    def upload_publication(
+        response: Response,
+        file: Annotated[UploadFile, File(description="The PDF")],
+        metadata: Annotated[str | None, Form(description="Optional JSON object: any record field (id, title, authors, year, sdgs, ...)")] = None,
+    ) -> WriteResponse:
+        """Upload a PDF as a publication: text per page, metadata from the form, the PDF or its first page."""
+        import json
+        import tempfile
+        from pathlib import Path
+
+        try:
+            fields = json.loads(metadata) if metadata else {}
+        except json.JSONDecodeError as exc:
+            raise BadRequest(f"metadata is not valid JSON: {exc.msg} at column {exc.colno}") from None
+        if not isinstance(fields, dict):
+            raise BadRequest("metadata must be a JSON object")
+        name = Path(file.filename or "upload.pdf").name
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / (name if name.lower().endswith(".pdf") else name + ".pdf")
+            size = 0
+            with open(target, "wb") as out:
+                while chunk := file.file.read(1 << 20):
+                    size += len(chunk)
+                    if size > max_body:  # the upload streams in: count as it arrives
+                        raise PayloadTooLarge(f"{name}: over {settings.max_upload_mb} MB")
+                    out.write(chunk)
+            status, record = kb.add_pdf(target, fields)
+        response.status_code = 201 if status == "added" else 200
+        return WriteResponse(status=status, record=record)
+
+    @app.get("/files/{record_id}.pdf", include_in_schema=True)
+    def source_pdf(record_id: str):
+        """The PDF a publication was extracted from."""
+        from fastapi.responses import FileResponse
+
+        from kb.errors import NotFound
+
+        path = settings.data_dir / "files" / f"{record_id}.pdf"
+        if "/" in record_id or not path.is_file():
+            raise NotFound(f"no PDF for record {record_id!r}")
+        return FileResponse(path, media_type="application/pdf")
 
     @app.delete("/records/{record_id}", status_code=204, dependencies=[Depends(api_key)])
     def delete_record(record_id: str) -> Response:

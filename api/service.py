@@ -148,6 +148,25 @@ class KnowledgeBase:
         status = "added" if report.added else "updated" if report.updated else "unchanged"
         return status, record
 
+    def add_pdf(self, path: Path, metadata: dict[str, Any]) -> tuple[str, Record]:
+        """A publication from an uploaded PDF (kept under data_dir/files); metadata fields win over the PDF's."""
+        import shutil
+
+        from ingest.pdf import PdfExtractor
+        from ingest.pipeline import parse_pdf
+
+        with PdfExtractor(self.settings.pdf_timeout_s, self.settings.max_pdf_pages) as pdfs:
+            parsed = parse_pdf(path, pdfs, self.settings, metadata)
+        if isinstance(parsed, Rejection):
+            raise InvalidRecord(f"{Path(parsed.source).name}: {parsed.reason}")
+        files = self.settings.data_dir / "files"
+        files.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, files / f"{parsed.record.id}.pdf")
+        report = IngestReport()
+        self._store_batch([parsed], report, None)
+        status = "added" if report.added else "updated" if report.updated else "unchanged"
+        return status, parsed.record
+
     def delete_record(self, record_id: str) -> None:
         vectors = self.vectors
         with self._write_lock:
