@@ -70,6 +70,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     )
     app.state.kb = kb
     install_error_handlers(app)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # off unless configured: pages of other sites may not call the API by default
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["*"])
     max_body = settings.max_upload_mb * 1024 * 1024
 
     @app.middleware("http")

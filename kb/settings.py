@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     api_keys: str = Field(
         "", description="Comma-separated API keys accepted for write endpoints (hashed in memory)."
     )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed to call the API from a browser (CORS); empty: none."
+    )
     chunk_words: int = Field(160, description="Target words per chunk of long text.")
     chunk_overlap: int = Field(30, description="Words repeated between consecutive chunks.")
     max_limit: int = Field(100, description="Largest `limit` a search may ask for.")

@@ -87,3 +87,18 @@ def test_health_and_schema(client):
     assert health["status"] == "ok" and health["records"] == 11 and health["indexed_chunks"] == health["chunks"]
     schema = client.get("/schema/record").json()
     assert "sdgs" in schema["properties"] and "title" in schema["required"]
+
+
+def test_cors_is_off_by_default_and_configurable(settings_factory, embedder):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.service import KnowledgeBase
+
+    origin = {"Origin": "https://learning.example.org"}
+    plain = KnowledgeBase(settings_factory(), embedder)
+    with TestClient(create_app(plain.settings, plain)) as client:
+        assert "access-control-allow-origin" not in client.get("/healthz", headers=origin).headers
+    allowed = KnowledgeBase(settings_factory(cors_origins="https://learning.example.org"), embedder)
+    with TestClient(create_app(allowed.settings, allowed)) as client:
+        assert client.get("/healthz", headers=origin).headers["access-control-allow-origin"] == origin["Origin"]
