@@ -44,6 +44,9 @@ class Progress:
 
 def run_ingest(kb, paths: list[Path]) -> int:
     progress = Progress(sys.stderr.isatty())
+    if progress.enabled:  # the model takes a few seconds to load: say so instead of seeming stuck
+        print("loading the model and the index ...", file=sys.stderr)
+        kb.open_index()
     try:
         report = kb.ingest(paths, progress)
     finally:
