@@ -144,6 +144,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         """The same for a long text sent as JSON, with the filters in the body."""
         fields = body.model_dump()
         text, limit, offset = fields.pop("text"), fields.pop("limit"), fields.pop("offset")
+        if limit > settings.max_limit:
+            raise BadRequest(f"limit {limit} is over the maximum of {settings.max_limit}")
         f = filters(**{k: v for k, v in fields.items() if k != "sdg"}, sdg=[str(s) for s in body.sdg])
         return SearchResponse.from_page(kb.related(text, f, limit, offset), limit, offset)
 

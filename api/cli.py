@@ -51,12 +51,18 @@ def run_ingest(kb, paths: list[Path]) -> int:
         report = kb.ingest(paths, progress)
     finally:
         progress.close()
+    print_report(report)
+    counts = report.counts()
+    return 0 if not report.rejected or (counts["added"] + counts["updated"] + counts["unchanged"]) else 1
+
+
+def print_report(report) -> None:
+    """The counts line, then one line per rejected input naming file, record and reason."""
     counts = report.counts()
     print(f"added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
           f"rejected {counts['rejected']} ({counts['chunks']} chunks embedded)")
     for rejection in report.rejected:
         print(f"rejected: {rejection.line()}")
-    return 0 if not report.rejected or (counts["added"] + counts["updated"] + counts["unchanged"]) else 1
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -163,10 +169,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     kb = _kb(args)
     report = kb.import_export(Path(args.file))
-    counts = report.counts()
-    print(f"added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']}, rejected {counts['rejected']}")
-    for rejection in report.rejected:
-        print(f"rejected: {rejection.line()}")
+    print_report(report)
     return 0 if not report.rejected else 1
 
 

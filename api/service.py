@@ -143,10 +143,13 @@ class KnowledgeBase:
             record = validate(data)
         except ValidationError as exc:
             raise InvalidRecord(explain(exc), [dict(loc=list(e["loc"]), msg=e["msg"]) for e in exc.errors()]) from None
+        return self._store_one(Parsed(record, practice_chunks(record, self.settings), "api", "")), record
+
+    def _store_one(self, parsed: Parsed) -> str:
+        """Store one record now; returns added, updated or unchanged."""
         report = IngestReport()
-        self._store_batch([Parsed(record, practice_chunks(record, self.settings), "api", "")], report, None)
-        status = "added" if report.added else "updated" if report.updated else "unchanged"
-        return status, record
+        self._store_batch([parsed], report, None)
+        return "added" if report.added else "updated" if report.updated else "unchanged"
 
     def add_pdf(self, path: Path, metadata: dict[str, Any]) -> tuple[str, Record]:
         """A publication from an uploaded PDF (kept under data_dir/files); metadata fields win over the PDF's."""
@@ -162,10 +165,7 @@ class KnowledgeBase:
         files = self.settings.data_dir / "files"
         files.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, files / f"{parsed.record.id}.pdf")
-        report = IngestReport()
-        self._store_batch([parsed], report, None)
-        status = "added" if report.added else "updated" if report.updated else "unchanged"
-        return status, parsed.record
+        return self._store_one(parsed), parsed.record
 
     def delete_record(self, record_id: str) -> None:
         vectors = self.vectors

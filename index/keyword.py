@@ -46,6 +46,7 @@ class KeywordIndex:
     def __init__(self, store: Store):
         self.store = store
         self._vocabulary: dict[str, int] = {}
+        self._chunk_count = 0
         self._vocabulary_key: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
@@ -54,6 +55,7 @@ class KeywordIndex:
         with self._lock:
             if key != self._vocabulary_key:
                 self._vocabulary = self.store.vocabulary()
+                self._chunk_count = self.store.stats_chunks_count()
                 self._vocabulary_key = key
             return self._vocabulary
 
@@ -81,7 +83,7 @@ class KeywordIndex:
         every language, so matching them can help a cross-language search instead of pulling it toward
         documents in the query's language."""
         vocabulary = self._vocab()
-        limit = max(5, int(max_share * self.store.stats_chunks_count()))  # small collections: any name counts
+        limit = max(5, int(max_share * self._chunk_count))  # small collections: any name counts
         found = []
         for match in WORD.finditer(query):
             word = match.group(0)

@@ -80,8 +80,7 @@ def _extract(path: str, max_pages: int) -> PdfText:
 def _page_text(page) -> str:
     try:
         text = page.extract_text() or ""
-    except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the document
-        del exc
+    except Exception:  # noqa: BLE001 - one unreadable page must not lose the document
         return ""
     text = text.replace("\x00", "")
     return re.sub(r"[ \t]+", " ", text).strip()
