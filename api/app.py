@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import KeyChecker
 from api.schemas import ErrorResponse, Health, RecordResponse, RelatedRequest, SearchResponse, SimilarResponse, WriteResponse
 from api.service import KnowledgeBase
+from api.tag_routes import annotate_results, record_tags, tag_router
 from kb.errors import BadRequest, KbError, PayloadTooLarge
 from kb.filters import Filters
 from kb.records import country_code, parse_sdg, practice_json_schema
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         topic: Annotated[str | None, Query(max_length=100)] = None,
         year_from: Annotated[int | None, Query(ge=1800, le=2100)] = None,
         year_to: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+        curated_only: Annotated[bool, Query(description="SDG and gender filters match curated tags only, not the tagger's suggestions")] = False,
     ) -> Filters:
         try:
             sdgs = frozenset(parse_sdg(s) for s in sdg or [])
@@ -103,18 +105,29 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
         return Filters(kind=kind, sdgs=sdgs, gender=gender, language=lang.lower() if lang else None,
-                       country=code, city=city, region=region, topic=topic, year_from=year_from, year_to=year_to)
+                       country=code, city=city, region=region, topic=topic, year_from=year_from, year_to=year_to,
+                       curated_only=curated_only, threshold=settings.suggestion_threshold)
 
-    def api_key(request: Request) -> None:
+    def api_key(request: Request) -> str:
         auth = request.headers.get("authorization", "")
         presented = request.headers.get("x-api-key") or (auth[7:] if auth.lower().startswith("bearer ") else None)
-        keys.check(presented)
+        return keys.check(presented)
 
     # Defaults, not annotations: with postponed annotations FastAPI cannot see local variables.
     query_q = Query("", max_length=settings.max_query_chars, description="Words or a question, in any language")
     related_q = Query(..., min_length=1, max_length=settings.max_query_chars, description="A free text, e.g. a course description")
     limit_q = Query(10, ge=1, le=settings.max_limit)
     offset_q = Query(0, ge=0, le=10_000)
+
+    def written(status: str, record) -> WriteResponse:
+        stored = kb.get(record.id)  # curated tags edited by staff win over the submitted ones
+        return WriteResponse(status=status, record=stored.record, suggestions=record_tags(kb, record.id, history=False).suggestions)
+
+    def annotated(response: SearchResponse, f: Filters) -> SearchResponse:
+        annotate_results(kb, response.results, f)
+        return response
+
+    app.include_router(tag_router(kb, api_key))
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -130,14 +143,14 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     def search(
         q: str = query_q, f: Filters = Depends(filters), limit: int = limit_q, offset: int = offset_q,
     ) -> SearchResponse:
-        return SearchResponse.from_page(kb.search(q, f, limit, offset), limit, offset)
+        return annotated(SearchResponse.from_page(kb.search(q, f, limit, offset), limit, offset), f)
 
     @app.get("/related", response_model=SearchResponse)
     def related(
         text: str = related_q, f: Filters = Depends(filters), limit: int = limit_q, offset: int = offset_q,
     ) -> SearchResponse:
         """Practices and publications related to a free text, e.g. a course description."""
-        return SearchResponse.from_page(kb.related(text, f, limit, offset), limit, offset)
+        return annotated(SearchResponse.from_page(kb.related(text, f, limit, offset), limit, offset), f)
 
     @app.post("/related", response_model=SearchResponse)
     def related_long(body: RelatedRequest) -> SearchResponse:
@@ -147,7 +160,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         if limit > settings.max_limit:
             raise BadRequest(f"limit {limit} is over the maximum of {settings.max_limit}")
         f = filters(**{k: v for k, v in fields.items() if k != "sdg"}, sdg=[str(s) for s in body.sdg])
-        return SearchResponse.from_page(kb.related(text, f, limit, offset), limit, offset)
+        return annotated(SearchResponse.from_page(kb.related(text, f, limit, offset), limit, offset), f)
 
     @app.get("/records/{record_id}", response_model=RecordResponse)
     def get_record(record_id: str) -> RecordResponse:
@@ -160,13 +173,13 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         from api.schemas import Result
 
         hits = kb.similar(record_id, f, limit, same_city)
-        return SimilarResponse(id=record_id, results=[Result.from_hit(h) for h in hits])
+        return SimilarResponse(id=record_id, results=annotate_results(kb, [Result.from_hit(h) for h in hits], f))
 
     @app.post("/records", response_model=WriteResponse, status_code=201, dependencies=[Depends(api_key)])
     def put_record(response: Response, data: Annotated[dict[str, Any], Body(description="A practice or publication record")]) -> WriteResponse:
         status, record = kb.put_record(data)
         response.status_code = 201 if status == "added" else 200
-        return WriteResponse(status=status, record=record)
+        return written(status, record)
 
     @app.post("/publications", response_model=WriteResponse, status_code=201, dependencies=[Depends(api_key)])
     def upload_publication(
@@ -197,7 +210,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                     out.write(chunk)
             status, record = kb.add_pdf(target, fields)
         response.status_code = 201 if status == "added" else 200
-        return WriteResponse(status=status, record=record)
+        return written(status, record)
 
     @app.get("/files/{record_id}.pdf", include_in_schema=True)
     def source_pdf(record_id: str):

@@ -35,12 +35,16 @@ class KeyChecker:
         self._configured = [hash_key(k) for k in settings.api_key_list()]
         self._store = store
 
-    def check(self, presented: str | None) -> None:
+    def check(self, presented: str | None) -> str:
+        """The name of the key's holder (recorded in the tag audit trail), or an error."""
         if not presented:
             raise Unauthorized("this endpoint needs an API key (header X-API-Key or Authorization: Bearer)")
         digest = hash_key(presented)
-        valid = False
-        for known in self._configured + self._store.active_key_hashes():
-            valid |= hmac.compare_digest(digest, known)  # no early exit: timing says nothing
-        if not valid:
+        holder = None
+        known = [(f"KB_API_KEYS #{n}", h) for n, h in enumerate(self._configured, 1)] + self._store.active_keys()
+        for name, key_hash in known:
+            if hmac.compare_digest(digest, key_hash):  # no early exit: timing says nothing
+                holder = holder or name
+        if holder is None:
             raise Forbidden("API key not valid (unknown or revoked)")
+        return holder

@@ -1,4 +1,4 @@
-"""The `kb` command: ingest, serve, search, stats, reindex, keys, schema. Heavy imports happen late."""
+"""The `kb` command: ingest, serve, search, tag, stats, reindex, keys, export, import, backup, schema. Heavy imports happen late."""
 
 from __future__ import annotations
 
@@ -96,6 +96,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         gender=True if args.gender else (False if args.no_gender else None), language=args.lang,
         country=country_code(args.country) if args.country else None, city=args.city, region=args.region,
         topic=args.topic, year_from=args.year_from, year_to=args.year_to,
+        curated_only=args.curated_only, threshold=_settings(args).suggestion_threshold,
     )
     kb = _kb(args)
     page = kb.search(" ".join(args.query), filters, args.limit, args.offset)
@@ -180,6 +181,35 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tag(args: argparse.Namespace) -> int:
+    """Suggestions for a file (PDF or text) or a text given on the command line; nothing is stored."""
+    from api.tag_routes import tag_response
+
+    kb = _kb(args)
+    source = " ".join(args.source)
+    path = Path(source)
+    if source == "-":
+        report, language = kb.tag_text(sys.stdin.read())
+    elif len(args.source) == 1 and path.is_file():
+        report, language = kb.tag_file(path)
+    else:
+        report, language = kb.tag_text(source)
+    response = tag_response(report, language, kb.settings.suggestion_threshold)
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return 0
+    print(f"language: {language or 'unknown'}   (suggested: score >= {response.threshold})")
+    gender = response.gender_perspective
+    items = [(f"SDG {s.sdg}", s.score, s.evidence) for s in response.sdgs]
+    items.append(("gender perspective" + ("" if gender.value else " (no)"), gender.score, gender.evidence))
+    for name, score, evidence in items:
+        mark = "*" if score >= response.threshold else " "
+        print(f"\n{mark} {name:<22} {score:.2f}")
+        for e in evidence:
+            print(f"    - {e.text}" + (f"  (p. {e.page})" if e.page else ""))
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from kb.records import practice_json_schema
 
@@ -212,8 +242,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--year-to", type=int)
     s.add_argument("--limit", type=int, default=10)
     s.add_argument("--offset", type=int, default=0)
+    s.add_argument("--curated-only", action="store_true", help="SDG and gender filters ignore the tagger's suggestions")
     s.add_argument("--json", action="store_true", help="print the same JSON as GET /search")
     s.set_defaults(func=cmd_search)
+    s = sub.add_parser("tag", help="suggest SDGs and the gender perspective for a PDF, a text file or a text, with evidence")
+    s.add_argument("source", nargs="+", help="a file (.pdf or UTF-8 text), a text, or - for standard input")
+    s.add_argument("--json", action="store_true", help="print the same JSON as POST /tag")
+    s.set_defaults(func=cmd_tag)
     s = sub.add_parser("stats", help="counts by kind, language, region, SDG; rejected files")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_stats)

@@ -40,6 +40,12 @@ class Result(BaseModel):
     gender_perspective: bool = False
     topics: list[str] = Field(default_factory=list)
     url: str | None = None
+    suggested_sdgs: list[int] = Field(default_factory=list, description="SDGs the tagger suggests (pending review, at or above the threshold)")
+    suggested_gender_perspective: bool = Field(False, description="The tagger suggests a gender perspective (pending review)")
+    matched_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description='For SDG and gender filters: which kind of tag matched, e.g. {"sdg 5": "curated", "gender_perspective": "suggested"}',
+    )
 
     @classmethod
     def from_hit(cls, hit: Hit) -> Result:
@@ -79,6 +85,7 @@ class RelatedRequest(BaseModel):
     topic: str | None = None
     year_from: int | None = None
     year_to: int | None = None
+    curated_only: bool = False
     limit: int = Field(10, ge=1, le=100)
     offset: int = Field(0, ge=0, le=10_000)
 
@@ -96,6 +103,7 @@ class RecordResponse(Record):
 class WriteResponse(BaseModel):
     status: str = Field(description="added, updated or unchanged")
     record: Record
+    suggestions: list[StoredSuggestionOut] = Field(default_factory=list, description="The tagger's suggestions, with evidence")
 
 
 class Health(BaseModel):
@@ -104,3 +112,92 @@ class Health(BaseModel):
     chunks: int
     indexed_chunks: int
     model: str
+
+
+class EvidenceOut(BaseModel):
+    text: str = Field(description="A sentence that made the tagger suggest the tag")
+    score: float
+    page: int | None = Field(None, description="Page of the source PDF, when the text comes from one")
+
+
+class SdgSuggestionOut(BaseModel):
+    sdg: int
+    score: float = Field(description="Calibrated probability that the text addresses this SDG")
+    evidence: list[EvidenceOut]
+
+
+class GenderSuggestionOut(BaseModel):
+    value: bool = Field(description="score >= KB_SUGGESTION_THRESHOLD")
+    score: float
+    evidence: list[EvidenceOut]
+
+
+class TagRequest(BaseModel):
+    text: str = Field(..., min_length=1, max_length=2_000_000, description="The text to tag, in any language")
+
+
+class TagResponse(BaseModel):
+    """Suggestions for a text; nothing is stored."""
+
+    sdgs: list[SdgSuggestionOut] = Field(description="SDGs scored at or above KB_SUGGESTION_MIN_SCORE, best first")
+    gender_perspective: GenderSuggestionOut
+    language: str | None
+    threshold: float = Field(description="Suggestions at or above this score count as tags (KB_SUGGESTION_THRESHOLD)")
+
+
+class StoredSuggestionOut(BaseModel):
+    tag: Literal["sdg", "gender"]
+    value: int = Field(description="The SDG (1-17); 1 for the gender perspective")
+    score: float
+    status: Literal["pending", "accepted", "rejected"]
+    evidence: list[EvidenceOut]
+    tagger: str
+    created_at: str
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+
+
+class TagEventOut(BaseModel):
+    action: str = Field(description="accept, reject, add or remove")
+    tag: str
+    value: int
+    actor: str = Field(description="Name of the API key that made the change")
+    at: str
+    note: str | None = None
+
+
+class CuratedTags(BaseModel):
+    sdgs: list[int]
+    gender_perspective: bool
+
+
+class RecordTags(BaseModel):
+    id: str
+    title: str
+    kind: str
+    curated: CuratedTags
+    suggestions: list[StoredSuggestionOut]
+    history: list[TagEventOut] = Field(default_factory=list)
+
+
+class ReviewQueue(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    threshold: float
+    records: list[RecordTags]
+
+
+class TagDecisionRequest(BaseModel):
+    """A curator's decision. `accept`/`reject` name suggested SDGs; `gender` accepts or rejects the suggested
+    gender perspective; `sdgs` and `gender_perspective` set the curated tags outright (an edit)."""
+
+    accept: list[int] = Field(default_factory=list)
+    reject: list[int] = Field(default_factory=list)
+    gender: Literal["accept", "reject"] | None = None
+    sdgs: list[int] | None = None
+    gender_perspective: bool | None = None
+    note: str | None = Field(None, max_length=1000)
+
+
+WriteResponse.model_rebuild()

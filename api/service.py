@@ -16,7 +16,7 @@ from ingest.pipeline import Parsed, explain, parse_paths, practice_chunks, valid
 from ingest.readers import Rejection
 from kb.errors import InvalidRecord
 from kb.filters import Filters
-from kb.records import Record
+from kb.records import Chunk, Record, embedding_text
 from kb.settings import Settings
 from kb.store import Store, StoredRecord
 
@@ -37,6 +37,12 @@ class IngestReport:
                 "rejected": len(self.rejected), "chunks": self.chunks}
 
 
+def passages_of(chunks: list[Chunk]):
+    from index.tagger import Passage
+
+    return [Passage(c.text, c.page) for c in chunks]
+
+
 class KnowledgeBase:
     """Opens the store at once; the model and the index only when a search or an ingest needs them."""
 
@@ -46,6 +52,7 @@ class KnowledgeBase:
         self._embedder = embedder  # tests share one loaded model between knowledge bases
         self._vectors = None
         self._searcher = None
+        self._tagger = None
         self._open_lock = threading.Lock()
         self._write_lock = threading.Lock()
 
@@ -53,11 +60,24 @@ class KnowledgeBase:
     @property
     def embedder(self):
         with self._open_lock:
-            if self._embedder is None:
-                from index.embedder import Embedder
+            return self._embedder_unlocked()
 
-                self._embedder = Embedder(self.settings)
-            return self._embedder
+    def _embedder_unlocked(self):
+        if self._embedder is None:
+            from index.embedder import Embedder
+
+            self._embedder = Embedder(self.settings)
+        return self._embedder
+
+    @property
+    def tagger(self):
+        with self._open_lock:
+            if self._tagger is None:
+                from index.tagger import Tagger
+
+                self._tagger = Tagger(self._embedder_unlocked(), self.settings.model_cache_dir,
+                                      self.settings.suggestion_min_score, self.settings.suggestion_threshold)
+            return self._tagger
 
     @property
     def vectors(self):
@@ -91,6 +111,7 @@ class KnowledgeBase:
                 log.info("index repaired: %d chunks embedded, %d stale vectors removed", report.embedded, report.removed)
                 vectors.save(self.settings.index_dir)
             self._vectors = vectors
+        self.tag_untagged()
 
     def close(self) -> None:
         self.store.close()
@@ -116,23 +137,37 @@ class KnowledgeBase:
         return report
 
     def _store_batch(self, batch: list[Parsed], report: IngestReport, progress) -> None:
+        """Embed and tag the changed records, commit them with their suggestions, then add their vectors."""
         if not batch:
             return
-        from index.sync import embed_chunks, refresh_centroids
+        from index.sync import refresh_centroids
 
-        vectors = self.vectors
+        vectors, tagger = self.vectors, self.tagger
         with self._write_lock:
+            changed = [p for p in batch if not self.store.is_unchanged(p.record)]
+            texts = [embedding_text(p.record.title, c.text) for p in changed for c in p.chunks]
+            embedded = self.embedder.encode_passages(texts, progress=(lambda n: progress("chunks", n)) if progress else None)
+            tags, rows, start = {}, {}, 0
+            for parsed in changed:
+                rows[parsed.record.id] = (start, start + len(parsed.chunks))
+                part = embedded[start : start + len(parsed.chunks)]
+                tags[parsed.record.id] = tagger.tag(passages_of(parsed.chunks), part).suggestions(self.settings.suggestion_min_score)
+                start += len(parsed.chunks)
             removed: list[int] = []
-            added: list[int] = []
+            added: list[tuple[int, int, str]] = []  # chunk id, row in `embedded`, language
             with self.store.transaction():
                 for parsed in batch:
-                    result = self.store.upsert(parsed.record, parsed.chunks, parsed.pages)
+                    record = parsed.record
+                    result = self.store.upsert(record, parsed.chunks, parsed.pages, tags.get(record.id), tagger.version if record.id in tags else None)
                     setattr(report, result.status, getattr(report, result.status) + 1)
                     removed += result.removed_chunk_ids
-                    added += result.added_chunk_ids
+                    if result.added_chunk_ids:
+                        first = rows[record.id][0]
+                        added += [(cid, first + i, c.language or record.language or "und")
+                                  for i, (cid, c) in enumerate(zip(result.added_chunk_ids, parsed.chunks, strict=True))]
             report.chunks += len(added)
             vectors.remove(removed)
-            embed_chunks(self.store, vectors, self.embedder, added, (lambda n: progress("chunks", n)) if progress else None)
+            vectors.add([a[0] for a in added], embedded[[a[1] for a in added]], [a[2] for a in added])
             refresh_centroids(self.store, vectors)
             if removed or added:
                 vectors.save(self.settings.index_dir)
@@ -166,6 +201,57 @@ class KnowledgeBase:
         files.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, files / f"{parsed.record.id}.pdf")
         return self._store_one(parsed), parsed.record
+
+    # --- tags ----------------------------------------------------------------------------------------
+    def tag_untagged(self) -> int:
+        """Suggest tags for records the current tagger has not seen (an older store, a new tagger version)."""
+        tagger = self.tagger
+        ids = self.store.untagged_record_ids(tagger.version)
+        if ids:
+            log.info("suggesting tags for %d records", len(ids))
+        for record_id in ids:
+            record = self.store.get(record_id).record
+            rows = [self.store.chunks([cid])[cid] for cid in self.store.record_chunk_ids(record_id)]
+            chunks = [Chunk(record_id, r["ord"], r["text"], r["page"]) for r in rows]
+            vectors = self.embedder.encode_passages([embedding_text(record.title, c.text) for c in chunks])
+            report = tagger.tag(passages_of(chunks), vectors)
+            self.store.set_suggestions(record_id, tagger.version, report.suggestions(self.settings.suggestion_min_score))
+        return len(ids)
+
+    def tag_text(self, text: str, pages: list[tuple[int, str]] | None = None):
+        """Suggestions for a text (or the pages of a PDF) without storing anything: (report, language)."""
+        from index.tagger import Passage
+        from ingest.chunking import chunk_text
+        from ingest.language import detect_language
+        from ingest.text_quality import repair
+
+        size, overlap = self.settings.chunk_words, self.settings.chunk_overlap
+        passages = []
+        for number, page in pages or [(None, text)]:
+            page = repair(page)[0]
+            passages += [Passage(c, number) for c in chunk_text(page, size, overlap)]
+        whole = " ".join(p.text for p in passages)
+        return self.tagger.tag(passages), detect_language(whole)
+
+    def tag_file(self, path: Path):
+        """Suggestions for a PDF (with pages) or a UTF-8 text file; nothing is stored."""
+        if path.suffix.lower() == ".pdf":
+            from ingest.pdf import PdfExtractor, PdfRejected
+
+            try:
+                with PdfExtractor(self.settings.pdf_timeout_s, self.settings.max_pdf_pages) as pdfs:
+                    result = pdfs.extract(path)
+            except PdfRejected as exc:
+                raise InvalidRecord(f"{path.name}: {exc}") from None
+            return self.tag_text("", list(enumerate(result.pages, 1)))
+        try:
+            return self.tag_text(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidRecord(f"{path.name}: not UTF-8 text (byte {exc.object[exc.start]:#x} at offset {exc.start})") from None
+
+    def decide_tags(self, record_id: str, decision, actor: str) -> None:
+        with self._write_lock:
+            self.store.decide_tags(record_id, decision, actor)
 
     def delete_record(self, record_id: str) -> None:
         vectors = self.vectors

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+|\n{2,}")
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
+from kb.text import split_sentences
 
 
 def chunk_text(text: str, words: int = 160, overlap: int = 30) -> list[str]:

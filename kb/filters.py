@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+DEFAULT_SUGGESTION_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What a search is restricted to. Repeated SDGs mean any of them."""
+    """What a search is restricted to. Repeated SDGs mean any of them.
+
+    SDG and gender filters match curated tags and, unless `curated_only`, the tagger's pending
+    suggestions scored at or above `threshold` (rejected suggestions never match)."""
 
     kind: str | None = None
     sdgs: frozenset[int] = field(default_factory=frozenset)
@@ -20,9 +25,17 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     exclude_ids: frozenset[str] = field(default_factory=frozenset)
+    curated_only: bool = False
+    threshold: float = DEFAULT_SUGGESTION_THRESHOLD
 
     def is_empty(self) -> bool:
-        return self == Filters()
+        return replace(self, curated_only=False, threshold=DEFAULT_SUGGESTION_THRESHOLD) == Filters()
+
+    def suggested(self, alias: str, tag: str, values: str = "") -> str:
+        """SQL: the record has a pending suggestion of `tag` (optionally among `values`) at or above the threshold."""
+        among = f" AND g.value IN ({values})" if values else ""
+        return (f"EXISTS (SELECT 1 FROM suggestions g WHERE g.record_id = {alias}.id AND g.tag = '{tag}'{among} "
+                f"AND g.status = 'pending' AND g.score >= {float(self.threshold)!r})")
 
     def where(self, alias: str = "r") -> tuple[str, list]:
         """SQL condition (always valid, `1` when empty) and its parameters."""
@@ -40,8 +53,7 @@ class Filters:
                 clauses.append(f"{alias}.{column} = ? COLLATE NOCASE")
                 params.append(value)
         if self.gender is not None:
-            clauses.append(f"{alias}.gender = ?")
-            params.append(int(self.gender))
+            clauses.append(self._gender_clause(alias))
         if self.year_from is not None:
             clauses.append(f"{alias}.year >= ?")
             params.append(self.year_from)
@@ -50,8 +62,13 @@ class Filters:
             params.append(self.year_to)
         if self.sdgs:
             marks = ",".join("?" * len(self.sdgs))
-            clauses.append(f"EXISTS (SELECT 1 FROM record_sdgs s WHERE s.record_id = {alias}.id AND s.sdg IN ({marks}))")
+            curated = f"EXISTS (SELECT 1 FROM record_sdgs s WHERE s.record_id = {alias}.id AND s.sdg IN ({marks}))"
             params.extend(sorted(self.sdgs))
+            if self.curated_only:
+                clauses.append(curated)
+            else:
+                clauses.append(f"({curated} OR {self.suggested(alias, 'sdg', marks)})")
+                params.extend(sorted(self.sdgs))
         if self.topic is not None:
             clauses.append(
                 f"EXISTS (SELECT 1 FROM record_topics t WHERE t.record_id = {alias}.id AND t.topic = ? COLLATE NOCASE)"
@@ -62,3 +79,10 @@ class Filters:
             clauses.append(f"{alias}.id NOT IN ({marks})")
             params.extend(sorted(self.exclude_ids))
         return (" AND ".join(clauses) or "1"), params
+
+    def _gender_clause(self, alias: str) -> str:
+        if self.curated_only:
+            return f"{alias}.gender = {int(bool(self.gender))}"
+        if self.gender:
+            return f"({alias}.gender = 1 OR {self.suggested(alias, 'gender')})"
+        return f"({alias}.gender = 0 AND NOT {self.suggested(alias, 'gender')})"

@@ -202,6 +202,11 @@ class Chunk:
     language: str | None = None
 
 
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What is embedded for a chunk: the record title gives each chunk its context."""
+    return f"{title}\n{chunk_text}"
+
+
 def practice_json_schema() -> dict[str, Any]:
     """The JSON Schema of an input record, as shipped in `kb/record.schema.json`."""
     schema = Record.model_json_schema()

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     pdf_timeout_s: int = Field(120, description="Time limit for extracting one PDF, in seconds.")
     hub_offline: bool = Field(True, description="Never contact a model hub (sets HF_HUB_OFFLINE=1).")
     threads: int = Field(0, description="Torch threads for encoding (0: one per core).")
+    suggestion_threshold: float = Field(
+        0.5, ge=0, le=1,
+        description="Suggested tags scored at or above this match search filters and wait in the review queue.",
+    )
+    suggestion_min_score: float = Field(
+        0.3, ge=0, le=1, description="Suggestions scored below this are neither stored nor returned by `POST /tag`.",
+    )
 
     @property
     def db_path(self) -> Path:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from kb.errors import NotFound
 from kb.filters import Filters
-from kb.records import Chunk, Record
+from kb.records import Chunk, Record, embedding_text
+from kb.tags import TAG_SCHEMA, Suggestion, TagTables
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -84,7 +85,7 @@ class UpsertResult:
     added_chunk_ids: list[int]
 
 
-class Store:
+class Store(TagTables):
     """One SQLite database; safe to share between threads (one connection behind a lock)."""
 
     def __init__(self, path: Path):
@@ -96,7 +97,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db.executescript(SCHEMA + TAG_SCHEMA)
         self._in_tx = False
         self._rebuild_keyword_index_if_needed()
 
@@ -140,20 +141,34 @@ class Store:
             return self._db.execute(sql, tuple(params)).fetchall()
 
     # --- records -----------------------------------------------------------------------------
-    def upsert(self, record: Record, chunks: list[Chunk], pages: list[tuple[int, str]] | None = None) -> UpsertResult:
-        """Add or replace a record with its chunks; an identical record is left untouched."""
+    def upsert(self, record: Record, chunks: list[Chunk], pages: list[tuple[int, str]] | None = None,
+               suggestions: list[Suggestion] | None = None, tagger: str | None = None) -> UpsertResult:
+        """Add or replace a record with its chunks (and the tagger's suggestions); an identical record is left untouched.
+
+        Tags that staff have curated win over the ones in a re-ingested source file."""
         assert record.id, "records are stored with an id"
         digest = record.content_hash()
         with self.transaction():
-            row = self._db.execute("SELECT content_hash, created_at FROM records WHERE id = ?", (record.id,)).fetchone()
+            row = self._db.execute("SELECT content_hash, created_at, data FROM records WHERE id = ?", (record.id,)).fetchone()
             if row and row["content_hash"] == digest:
                 return UpsertResult("unchanged", [], [])
+            if row and self.curated_by_staff(record.id):
+                kept = Record.model_validate_json(row["data"])
+                record = record.model_copy(update={"sdgs": kept.sdgs, "gender_perspective": kept.gender_perspective})
             removed = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE record_id = ?", (record.id,))]
             created = row["created_at"] if row else now()
             self._db.execute("DELETE FROM records WHERE id = ?", (record.id,))
             self._insert(record, digest, created, chunks, pages or [])
+            if tagger is not None:
+                self._write_suggestions(record.id, tagger, suggestions or [], now())
+            else:  # the tagger sees it later (KnowledgeBase.open_index tags what is untagged)
+                self._db.execute("DELETE FROM tagged WHERE record_id = ?", (record.id,))
             added = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE record_id = ? ORDER BY ord", (record.id,))]
         return UpsertResult("updated" if row else "added", removed, added)
+
+    def is_unchanged(self, record: Record) -> bool:
+        rows = self._q("SELECT content_hash FROM records WHERE id = ?", (record.id,))
+        return bool(rows) and rows[0][0] == record.content_hash()
 
     def _insert(self, record: Record, digest: str, created: str, chunks: list[Chunk], pages: list[tuple[int, str]]) -> None:
         data = json.dumps(record.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
@@ -178,6 +193,8 @@ class Store:
             removed = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE record_id = ?", (record_id,))]
             if not self._db.execute("DELETE FROM records WHERE id = ?", (record_id,)).rowcount:
                 raise NotFound(f"no record with id {record_id!r}")
+            self._db.execute("DELETE FROM suggestions WHERE record_id = ?", (record_id,))
+            self._db.execute("DELETE FROM tagged WHERE record_id = ?", (record_id,))
         return removed
 
     def get(self, record_id: str) -> StoredRecord:
@@ -234,12 +251,17 @@ class Store:
         """Counts per value over the records that pass the filters."""
         where, params = filters.where()
         out: dict[str, dict[str, int]] = {}
-        sql_sdg = f"SELECT s.sdg, COUNT(*) FROM record_sdgs s JOIN records r ON r.id = s.record_id WHERE {where} GROUP BY s.sdg ORDER BY s.sdg"
+        tags = "SELECT record_id, sdg FROM record_sdgs"
+        if not filters.curated_only:  # the same tags the SDG filter matches
+            tags += (" UNION SELECT record_id, value FROM suggestions WHERE tag = 'sdg' AND status = 'pending' "
+                     f"AND score >= {float(filters.threshold)!r}")
+        sql_sdg = f"SELECT s.sdg, COUNT(*) FROM ({tags}) s JOIN records r ON r.id = s.record_id WHERE {where} GROUP BY s.sdg ORDER BY s.sdg"
         out["sdg"] = {str(k): v for k, v in self._q(sql_sdg, params)}
         for name, column in FACET_COLUMNS.items():
             sql = f"SELECT r.{column}, COUNT(*) FROM records r WHERE {where} AND r.{column} IS NOT NULL GROUP BY r.{column} ORDER BY 2 DESC, 1"
             out[name] = {k: v for k, v in self._q(sql, params)}
-        sql_gender = f"SELECT r.gender, COUNT(*) FROM records r WHERE {where} GROUP BY r.gender"
+        has_gender = "r.gender" if filters.curated_only else f"(r.gender = 1 OR {filters.suggested('r', 'gender')})"
+        sql_gender = f"SELECT {has_gender}, COUNT(*) FROM records r WHERE {where} GROUP BY 1"
         out["gender_perspective"] = {("true" if k else "false"): v for k, v in self._q(sql_gender, params)}
         sql_topic = f"SELECT t.topic, COUNT(*) FROM record_topics t JOIN records r ON r.id = t.record_id WHERE {where} GROUP BY t.topic ORDER BY 2 DESC, 1 LIMIT 50"
         out["topic"] = {k: v for k, v in self._q(sql_topic, params)}
@@ -259,7 +281,7 @@ class Store:
         sql = "SELECT c.id, r.title, c.text, IFNULL(c.language, IFNULL(r.language, 'und')) FROM chunks c JOIN records r ON r.id = c.record_id"
         rows = self._q(sql + " ORDER BY c.id") if ids is None else self._chunks_in(sql, list(ids))
         for row in rows:
-            yield row[0], f"{row[1]}\n{row[2]}", row[3]
+            yield row[0], embedding_text(row[1], row[2]), row[3]
 
     def chunk_languages(self, ids: Iterable[int] | None = None) -> dict[int, str]:
         sql = "SELECT c.id, IFNULL(c.language, IFNULL(r.language, 'und')) FROM chunks c JOIN records r ON r.id = c.record_id"
@@ -325,8 +347,9 @@ class Store:
             if not self._db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now(), key_id)).rowcount:
                 raise NotFound(f"no active API key with id {key_id}")
 
-    def active_key_hashes(self) -> list[str]:
-        return [r[0] for r in self._q("SELECT key_hash FROM api_keys WHERE revoked_at IS NULL")]
+    def active_keys(self) -> list[tuple[str, str]]:
+        """(name, hash) of every key that is not revoked."""
+        return [(r[0], r[1]) for r in self._q("SELECT name, key_hash FROM api_keys WHERE revoked_at IS NULL")]
 
     def keys(self) -> list[sqlite3.Row]:
         return self._q("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY id")

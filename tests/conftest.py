@@ -43,6 +43,15 @@ def embedder(settings_factory):
 
 
 @pytest.fixture(scope="session")
+def tagger(settings_factory, embedder):
+    """The tagger, fitted once per model cache (so subprocesses started by tests find it ready)."""
+    from index.tagger import Tagger
+
+    settings = settings_factory()
+    return Tagger(embedder, settings.model_cache_dir, settings.suggestion_min_score, settings.suggestion_threshold)
+
+
+@pytest.fixture(scope="session")
 def loaded_kb(settings_factory, embedder):
     """A knowledge base with every valid record of tests/data ingested (shared: do not modify)."""
     from api.service import KnowledgeBase

@@ -27,7 +27,7 @@ def batch_file(path, n: int) -> None:
     path.write_text("\n".join(lines))
 
 
-def test_sigkill_mid_ingest_keeps_store_and_index_consistent(tmp_path, settings_factory, embedder):
+def test_sigkill_mid_ingest_keeps_store_and_index_consistent(tmp_path, settings_factory, embedder, tagger):
     source = tmp_path / "many.jsonl"
     batch_file(source, 400)
     settings = settings_factory()
@@ -37,7 +37,7 @@ def test_sigkill_mid_ingest_keeps_store_and_index_consistent(tmp_path, settings_
     for _ in range(3):
         process = subprocess.Popen([sys.executable, "-m", "api.cli", "ingest", str(source)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(6, 14))  # model load takes a few seconds; then batches commit
+        time.sleep(rng.uniform(12, 24))  # model and tagger load take a few seconds; then batches commit
         process.send_signal(signal.SIGKILL)
         process.wait()
         kb = KnowledgeBase(settings, embedder)
