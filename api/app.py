@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import KeyChecker
@@ -31,11 +32,23 @@ def error_response(status: int, code: str, message: str, details: list | None = 
     return JSONResponse(body, status_code=status)
 
 
+PAGE_PREFIXES = ("/record/", "/staff", "/overview", "/embed")
+
+
+def is_page(request: Request) -> bool:
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and (path == "/" or path.startswith(PAGE_PREFIXES))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One JSON error shape for every failure, and never a stack trace in a response."""
 
     @app.exception_handler(KbError)
-    async def _kb_error(_: Request, exc: KbError) -> JSONResponse:
+    async def _kb_error(request: Request, exc: KbError) -> Response:
+        if is_page(request):  # a person in a browser gets a page, an API client the JSON error
+            from api.web import error_page
+
+            return error_page(request, exc.status, exc.message)
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
@@ -129,9 +142,14 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     app.include_router(tag_router(kb, api_key))
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    from fastapi.staticfiles import StaticFiles
+
+    from api.staff import staff_router
+    from api.web import web_router
+
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(web_router(kb, filters))
+    app.include_router(staff_router(kb, keys))
 
     @app.get("/healthz", response_model=Health)
     def healthz() -> Health:
@@ -190,7 +208,6 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         """Upload a PDF as a publication: text per page, metadata from the form, the PDF or its first page."""
         import json
         import tempfile
-        from pathlib import Path
 
         try:
             fields = json.loads(metadata) if metadata else {}

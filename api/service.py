@@ -75,8 +75,8 @@ class KnowledgeBase:
             if self._tagger is None:
                 from index.tagger import Tagger
 
-                self._tagger = Tagger(self._embedder_unlocked(), self.settings.model_cache_dir,
-                                      self.settings.suggestion_min_score, self.settings.suggestion_threshold)
+                self._tagger = Tagger(self._embedder_unlocked(), self.settings.model_cache_dir, self.settings.suggestion_min_score,
+                                      self.settings.suggestion_threshold, self.settings.threads)
             return self._tagger
 
     @property

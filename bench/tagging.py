@@ -68,8 +68,10 @@ def sdg_pairs(kb, path: Path, write_calibration: bool) -> None:
     passages, vectors = encode_texts(kb, [r["text"] for r in rows])
     # Pair features of the whole text (mean of its chunk vectors; most benchmark texts are one chunk).
     x = np.vstack([v.mean(0) / np.linalg.norm(v.mean(0)) for v in vectors])
+    use = [tagger.use.encode([p.text for p in ps]) for ps in passages]
+    u = np.vstack([v.mean(0) / np.linalg.norm(v.mean(0)) for v in use])
     whole = [" ".join(p.text for p in ps) for ps in passages]
-    features = model.sdg_features(x, GoalKeywords().rates(whole))[np.arange(len(rows)), goals - 1]
+    features = model.sdg_features(x, u, GoalKeywords().rates(whole))[np.arange(len(rows)), goals - 1]
 
     examples_only = _examples_only_scores(tagger, passages, vectors, goals)
     print(f"SDG pairs: {len(rows)} from {path.name} ({int(labels.sum())} true), threshold {threshold}")

@@ -1,10 +1,12 @@
-"""The tagger's fitted parameters: SDG and gender-perspective scores from passage embeddings.
+"""The tagger's fitted parameters: SDG and gender-perspective scores from sentence embeddings.
 
-Three signals, each cheap once a text is embedded:
-- a multinomial logistic regression over the embedding, trained on the hand-written, multilingual
-  examples in `index/data/sdg_examples/` plus the official goal statements and targets;
-- the mean similarity to each goal's official targets (`index/data/sdg_goals.json`), standardised
-  per goal so that broad goals do not win every text;
+Signals, each cheap once a text is embedded by multilingual-e5 and by USE multilingual (two encoders
+that err differently):
+- per encoder, a one-vs-rest logistic regression trained on the hand-written, multilingual examples
+  in `index/data/sdg_examples/` plus the official goal statements and targets;
+- per encoder, the mean and best similarity to each goal's official targets (`index/data/sdg_goals.json`),
+  standardised per goal so that broad goals do not win every text;
+- multilingual keyword rates per goal;
 - for the gender perspective, the similarity to short descriptions of gender-equality themes and
   the rate of gender keywords (`index/data/gender.json`), in several languages.
 A small logistic calibration, fitted on out-of-fold predictions over the same examples, turns them
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).parent / "data"
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 GOALS = range(1, 18)
 
 
@@ -86,9 +88,6 @@ class Keywords:
         return float(np.log1p(100 * len(self._pattern.findall(text)) / words))
 
 
-GenderKeywords = Keywords
-
-
 class GoalKeywords:
     """Keyword rates of the 17 goals (`keywords` in sdg_goals.json)."""
 
@@ -100,35 +99,20 @@ class GoalKeywords:
 
 
 @dataclass
-class TagModel:
-    """Arrays only, saved as .npz without pickle."""
+class GoalView:
+    """The goal signals of one encoder: a one-vs-rest regression over its vectors and the standardised
+    mean and best similarity to each goal's targets."""
 
-    lr_w: np.ndarray  # (classes, dim) multinomial logistic regression over the embedding
+    lr_w: np.ndarray  # (classes, dim)
     lr_b: np.ndarray  # (classes,)
     lr_classes: np.ndarray  # class labels, 0 = no goal
-    ref: np.ndarray  # (refs, dim) target and goal texts, encoded as queries
+    ref: np.ndarray  # (refs, dim) target and goal texts
     ref_owner: np.ndarray  # (refs,) goal of each reference
     sim_mean: np.ndarray  # (34,) per-goal mean and best similarity, averaged over the examples
     sim_std: np.ndarray  # (34,)
-    sdg_cal: np.ndarray  # weights of the (text, goal) calibration, last = bias
-    sdg_goal_bias: np.ndarray  # (17,) per-goal offsets (zero unless a benchmark calibration is applied)
-    gender_ref: np.ndarray  # (m, dim) gender-theme descriptions, encoded as queries
-    gender_cal: np.ndarray  # weights of the gender calibration, last = bias
 
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **self.__dict__)
-        tmp.replace(path)
-
-    @classmethod
-    def load(cls, path: Path) -> TagModel:
-        with np.load(path, allow_pickle=False) as data:
-            return cls(**{k: data[k] for k in cls.__dataclass_fields__})
-
-    # --- signals ------------------------------------------------------------------------------------
     def goal_probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """(n, 17) probability of each goal from the logistic regression (class 0 = no goal dropped)."""
+        """(n, 17) probability of each goal (class 0, no goal, dropped)."""
         p = _sigmoid(vectors @ self.lr_w.T + self.lr_b)
         return np.stack([p[:, list(self.lr_classes).index(g)] for g in GOALS], 1)
 
@@ -139,23 +123,69 @@ class TagModel:
         best = np.stack([sims[:, self.ref_owner == g].max(1) for g in GOALS], 1)
         return (np.concatenate([mean, best], 1) - self.sim_mean) / self.sim_std
 
-    def sdg_features(self, vectors: np.ndarray, rates: np.ndarray) -> np.ndarray:
-        """(n, 17, f) features of each (text, goal) pair; `rates` are the goals' keyword rates (n, 17)."""
-        p = self.goal_probabilities(vectors)
+    def features(self, vectors: np.ndarray, probabilities: np.ndarray | None = None) -> np.ndarray:
+        """(n, 17, 6) per (text, goal): log-probability, its rank, similarities and their gaps to the best goal."""
+        p = self.goal_probabilities(vectors) if probabilities is None else probabilities
         z, zmax = np.split(self.goal_similarity(vectors), 2, axis=1)
         rank_p = (p[:, None, :] > p[:, :, None]).sum(2)
-        rank_z = (z[:, None, :] > z[:, :, None]).sum(2)
+        return np.stack([np.log(p + 1e-6), rank_p == 0, z, z - z.max(1, keepdims=True), zmax, zmax - zmax.max(1, keepdims=True)], 2)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, labels: np.ndarray, ref: np.ndarray, ref_owner: np.ndarray) -> tuple[GoalView, np.ndarray]:
+        """The view and its out-of-fold goal probabilities on the examples (what calibration must see:
+        the regression as it behaves on text it was not trained on)."""
+        from sklearn.model_selection import StratifiedKFold
+
+        view = cls(*_one_vs_rest(x, labels), ref=ref, ref_owner=ref_owner, sim_mean=np.zeros(34), sim_std=np.ones(34))
+        raw = view.goal_similarity(x)
+        view.sim_mean, view.sim_std = raw.mean(0), raw.std(0) + 1e-6
+        oof = np.zeros((len(x), len(view.lr_classes)))
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, labels):
+            w, b, _ = _one_vs_rest(x[train], labels[train])
+            oof[test] = _sigmoid(x[test] @ w.T + b)
+        return view, np.stack([oof[:, list(view.lr_classes).index(g)] for g in GOALS], 1)
+
+
+@dataclass
+class TagModel:
+    """Two encoders' views (multilingual-e5 and USE multilingual, which err differently), keyword rates,
+    and the calibrations. Arrays only, saved as .npz without pickle."""
+
+    e5: GoalView
+    use: GoalView
+    sdg_cal: np.ndarray  # weights of the (text, goal) calibration, last = bias
+    sdg_goal_bias: np.ndarray  # (17,) per-goal offsets (zero unless a benchmark calibration is applied)
+    gender_ref: np.ndarray  # (m, dim) gender-theme descriptions, e5 query vectors
+    gender_cal: np.ndarray  # weights of the gender calibration, last = bias
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {f"{name}.{k}": v for name in ("e5", "use") for k, v in getattr(self, name).__dict__.items()}
+        arrays.update({k: getattr(self, k) for k in ("sdg_cal", "sdg_goal_bias", "gender_ref", "gender_cal")})
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> TagModel:
+        with np.load(path, allow_pickle=False) as data:
+            views = {name: GoalView(**{k: data[f"{name}.{k}"] for k in GoalView.__dataclass_fields__}) for name in ("e5", "use")}
+            return cls(**views, **{k: data[k] for k in ("sdg_cal", "sdg_goal_bias", "gender_ref", "gender_cal")})
+
+    def sdg_features(self, vectors: np.ndarray, use_vectors: np.ndarray, rates: np.ndarray, oof: tuple | None = None) -> np.ndarray:
+        """(n, 17, f) features of each (text, goal) pair; `rates` are the goals' keyword rates (n, 17)."""
         top_rate = (rates >= rates.max(1, keepdims=True)) & (rates > 0)
-        return np.stack([np.log(p + 1e-6), z, z - z.max(1, keepdims=True), rank_p == 0, rank_p <= 1, rank_z == 0,
-                         rates, top_rate, zmax, zmax - zmax.max(1, keepdims=True)], 2).astype(np.float32)
+        e5 = self.e5.features(vectors, oof[0] if oof else None)
+        use = self.use.features(use_vectors, oof[1] if oof else None)
+        return np.concatenate([e5, use, np.stack([rates, top_rate], 2)], 2).astype(np.float32)
 
-    def sdg_scores(self, vectors: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    def sdg_scores(self, vectors: np.ndarray, use_vectors: np.ndarray, rates: np.ndarray) -> np.ndarray:
         """(n, 17) calibrated probability that each text is about each goal."""
-        return _sigmoid(self.sdg_features(vectors, rates) @ self.sdg_cal[:-1] + self.sdg_cal[-1] + self.sdg_goal_bias)
+        return _sigmoid(self.sdg_features(vectors, use_vectors, rates) @ self.sdg_cal[:-1] + self.sdg_cal[-1] + self.sdg_goal_bias)
 
-    def gender_features(self, vectors: np.ndarray, keyword_rates: np.ndarray) -> np.ndarray:
+    def gender_features(self, vectors: np.ndarray, keyword_rates: np.ndarray, p5: np.ndarray | None = None) -> np.ndarray:
         sims = np.sort(vectors @ self.gender_ref.T, 1)[:, -3:].mean(1)
-        p5 = self.goal_probabilities(vectors)[:, 4]
+        p5 = self.e5.goal_probabilities(vectors)[:, 4] if p5 is None else p5
         return np.stack([sims, np.log(p5 + 1e-6), keyword_rates], 1).astype(np.float32)
 
     def gender_scores(self, vectors: np.ndarray, keyword_rates: np.ndarray) -> np.ndarray:
@@ -166,51 +196,25 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def fit_tag_model(embedder) -> TagModel:
-    """Fit every parameter from the shipped reference data (about half a minute on two cores)."""
-    from sklearn.model_selection import StratifiedKFold
-
+def fit_tag_model(embedder, use_encoder) -> TagModel:
+    """Fit every parameter from the shipped reference data (about a minute on two cores)."""
     texts, labels = load_examples()
-    x = embedder.encode_passages(texts)
     ref_texts, ref_owner = target_texts()
     gender = gender_data()
-    model = TagModel(
-        lr_w=np.zeros(0), lr_b=np.zeros(0), lr_classes=np.zeros(0),
-        ref=embedder.encode_queries(ref_texts), ref_owner=ref_owner, sim_mean=np.zeros(34), sim_std=np.ones(34),
-        sdg_cal=np.zeros(0), sdg_goal_bias=np.zeros(17), gender_ref=embedder.encode_queries([t for ts in gender["descriptions"].values() for t in ts]),
-        gender_cal=np.zeros(0),
-    )
-    raw = model.goal_similarity(x)
-    model.sim_mean, model.sim_std = raw.mean(0), raw.std(0) + 1e-6
-    # Out-of-fold probabilities, so the calibration sees the regression as it behaves on unseen text.
-    oof = np.zeros((len(texts), len(np.unique(labels))))
-    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, labels):
-        w, b, _ = _one_vs_rest(x[train], labels[train])
-        oof[test] = _sigmoid(x[test] @ w.T + b)
-    model.lr_w, model.lr_b, model.lr_classes = _one_vs_rest(x, labels)
-    keywords = GenderKeywords(gender["keywords"])
+    x, u = embedder.encode_passages(texts), use_encoder.encode(texts)
+    e5, e5_oof = GoalView.fit(x, labels, embedder.encode_queries(ref_texts), ref_owner)
+    use, use_oof = GoalView.fit(u, labels, use_encoder.encode(ref_texts), ref_owner)
+    gender_ref = embedder.encode_queries([t for ts in gender["descriptions"].values() for t in ts])
+    model = TagModel(e5, use, np.zeros(0), np.zeros(17), gender_ref, np.zeros(0))
+    features = model.sdg_features(x, u, GoalKeywords().rates(texts), (e5_oof, use_oof))
+    model.sdg_cal = _fit_calibration(features.reshape(-1, features.shape[2]), (labels[:, None] == np.arange(1, 18)[None, :]).reshape(-1))
+    keywords = Keywords(gender["keywords"])
     rates = np.asarray([keywords.rate(t) for t in texts])
-    with_oof = _OofModel(model, oof)
-    goal_rates = GoalKeywords().rates(texts)
-    model.sdg_cal = _fit_calibration(with_oof.sdg_features(x, goal_rates).reshape(-1, SDG_FEATURES),
-                                     (labels[:, None] == np.arange(1, 18)[None, :]).reshape(-1))
-    model.gender_cal = _fit_calibration(with_oof.gender_features(x, rates), labels == 5)
+    model.gender_cal = _fit_calibration(model.gender_features(x, rates, e5_oof[:, 4]), labels == 5)
     return model
 
 
 LR_C = 10.0
-SDG_FEATURES = 10
-
-
-class _OofModel(TagModel):
-    """The model with the regression's probabilities replaced by out-of-fold ones (for calibration)."""
-
-    def __init__(self, model: TagModel, oof: np.ndarray):
-        self.__dict__.update(model.__dict__)
-        self._oof = oof
-
-    def goal_probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        return np.stack([self._oof[:, list(self.lr_classes).index(g)] for g in GOALS], 1)
 
 
 def _one_vs_rest(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

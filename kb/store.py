@@ -267,6 +267,12 @@ class Store(TagTables):
         out["topic"] = {k: v for k, v in self._q(sql_topic, params)}
         return out
 
+    def count_by_year(self) -> list[tuple[int, int]]:
+        """Records per year, every year from the first to the last (zeros included)."""
+        rows = self._q("SELECT year, COUNT(*) FROM records WHERE year IS NOT NULL GROUP BY year ORDER BY year")
+        counts = {r[0]: r[1] for r in rows}
+        return [(y, counts.get(y, 0)) for y in range(min(counts), max(counts) + 1)] if counts else []
+
     # --- chunks ------------------------------------------------------------------------------
     def chunks(self, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
         ids = list(ids)
