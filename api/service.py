@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +276,8 @@ class KnowledgeBase:
 
     # --- export, import, backup ------------------------------------------------------------------
     def export(self, target) -> int:
-        """Write every record as one JSON line, with its timestamps and (for PDFs) its page texts."""
+        """Write every record as one JSON line, with its timestamps, (for PDFs) its page texts, the tagger's
+        suggestions with their review status, and the audit trail of curators' decisions."""
         count = 0
         for record in self.store.iter_records():
             stored = self.store.get(record.id or "")
@@ -285,17 +286,20 @@ class KnowledgeBase:
             pages = self.store.pages(record.id or "")
             if pages:
                 line["pages"] = [[number, text] for number, text in pages]
+            line["suggestions"] = [asdict(s) for s in self.store.suggestions(record.id or "")]
+            line["tag_history"] = [asdict(e) for e in self.store.tag_events(record.id or "")]
             target.write(json.dumps(line, ensure_ascii=False) + "\n")
             count += 1
         return count
 
     def import_export(self, path: Path) -> IngestReport:
-        """Load a file written by `export`: records, page texts and timestamps come back as they were."""
+        """Load a file written by `export`: records, page texts, timestamps, suggestions and the audit trail
+        come back as they were."""
         from ingest.pdf import PdfText
         from ingest.pipeline import pdf_chunks
 
         report = IngestReport()
-        parsed, times = [], {}
+        parsed, times, tags = [], {}, {}
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -315,11 +319,15 @@ class KnowledgeBase:
                 chunks = practice_chunks(record, self.settings)
             parsed.append(Parsed(record, chunks, str(path), f"line {number}", pages))
             times[record.id] = (item.get("created_at"), item.get("updated_at"))
+            tags[record.id] = (item.get("suggestions", []), item.get("tag_history", []))
         for start in range(0, len(parsed), BATCH_RECORDS):
             self._store_batch(parsed[start : start + BATCH_RECORDS], report, None)
         for record_id, (created, updated) in times.items():
             if created and updated:
                 self.store.set_times(record_id, created, updated)
+        for record_id, (suggestions, history) in tags.items():
+            if suggestions or history:
+                self.store.restore_tags(record_id, suggestions, history)
         return report
 
     def backup(self, target: Path) -> None:

@@ -151,6 +151,22 @@ class TagTables:
         rows = self._q(f"SELECT r.id {base} ORDER BY {order} LIMIT ? OFFSET ?", (threshold, limit, offset))
         return total, [r[0] for r in rows]
 
+    def restore_tags(self, record_id: str, suggestions: list[dict], history: list[dict]) -> None:
+        """Put back exported suggestions (with their review status) and audit trail, as they were."""
+        with self.transaction():
+            for s in suggestions:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO suggestions (record_id, tag, value, score, evidence, tagger, status, created_at, reviewed_by, reviewed_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (record_id, s["tag"], s["value"], s["score"], json.dumps(s["evidence"], ensure_ascii=False), s["tagger"],
+                     s["status"], s["created_at"], s.get("reviewed_by"), s.get("reviewed_at")),
+                )
+            known = {tuple(e) for e in self._db.execute("SELECT action, tag, value, actor, at FROM tag_events WHERE record_id = ?", (record_id,))}
+            for e in history:
+                if (e["action"], e["tag"], e["value"], e["actor"], e["at"]) not in known:
+                    self._db.execute("INSERT INTO tag_events (record_id, action, tag, value, actor, at, note) VALUES (?,?,?,?,?,?,?)",
+                                     (record_id, e["action"], e["tag"], e["value"], e["actor"], e["at"], e.get("note")))
+
     def curated_by_staff(self, record_id: str) -> bool:
         return bool(self._db.execute("SELECT 1 FROM tag_events WHERE record_id = ? LIMIT 1", (record_id,)).fetchone())
 

@@ -27,17 +27,35 @@ def batch_file(path, n: int) -> None:
     path.write_text("\n".join(lines))
 
 
+def committed(db) -> int:
+    """Records committed so far, read by another connection (0 before the store exists)."""
+    import sqlite3
+
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db, timeout=30) as connection:
+        try:
+            return connection.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+
 def test_sigkill_mid_ingest_keeps_store_and_index_consistent(tmp_path, settings_factory, embedder, tagger):
     source = tmp_path / "many.jsonl"
     batch_file(source, 400)
     settings = settings_factory()
     env = {**os.environ, "KB_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
     rng = random.Random(11)
-    seen_counts = []
+    seen_counts = [0]
     for _ in range(3):
         process = subprocess.Popen([sys.executable, "-m", "api.cli", "ingest", str(source)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(12, 24))  # model and tagger load take a few seconds; then batches commit
+        # Kill at a random moment once this run has committed something (however slow the machine is):
+        # somewhere inside the embedding, tagging, commit or index save of a later batch.
+        deadline = time.monotonic() + 300
+        while committed(settings.db_path) <= seen_counts[-1] and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(rng.uniform(0, 6))
         process.send_signal(signal.SIGKILL)
         process.wait()
         kb = KnowledgeBase(settings, embedder)
@@ -46,7 +64,7 @@ def test_sigkill_mid_ingest_keeps_store_and_index_consistent(tmp_path, settings_
         for record in kb.store.iter_records():  # whole records only: each has its chunks
             assert kb.store.record_chunk_ids(record.id), record.id
         kb.close()
-    assert seen_counts == sorted(seen_counts), "a later run never loses what an earlier one committed"
+    assert seen_counts == sorted(seen_counts) and seen_counts[-1] > 0, "a later run never loses what an earlier one committed"
 
     kb = KnowledgeBase(settings, embedder)
     kb.open_index()  # repairs the gap between the last committed batch and the last saved index

@@ -46,3 +46,29 @@ def test_backup_opens_as_a_knowledge_base(loaded_kb, embedder, tmp_path):
     assert len(restored.vectors) == restored.store.stats()["chunks"]
     assert restored.search("traffic deaths", Filters(), limit=1).hits[0].record.id == "nyc-vision-zero"
     restored.close()
+
+
+def test_export_carries_review_decisions_and_audit_trail(loaded_kb, settings_factory, embedder, tmp_path):
+    from kb.tags import TagDecision
+
+    source = tmp_path / "first.jsonl"
+    with source.open("w") as out:
+        loaded_kb.export(out)
+    curated = KnowledgeBase(settings_factory(), embedder)
+    curated.import_export(source)
+    pending = next(s for s in curated.store.suggestions("nyc-vision-zero") if s.status == "pending" and s.tag == "sdg")
+    curated.decide_tags("nyc-vision-zero", TagDecision(reject=frozenset({pending.value}), note="not about it"), "curator-ana")
+    decided = tmp_path / "decided.jsonl"
+    with decided.open("w") as out:
+        curated.export(out)
+    line = next(json.loads(x) for x in decided.read_text().splitlines() if '"nyc-vision-zero"' in x[:200])
+    assert {"action": "reject", "tag": "sdg", "value": pending.value, "actor": "curator-ana"}.items() <= line["tag_history"][0].items()
+    assert any(s["value"] == pending.value and s["status"] == "rejected" and s["reviewed_by"] == "curator-ana" for s in line["suggestions"])
+
+    restored = KnowledgeBase(settings_factory(), embedder)
+    restored.import_export(decided)
+    again = io.StringIO()
+    restored.export(again)
+    assert again.getvalue() == decided.read_text(), "suggestions, their status and the audit trail round-trip"
+    curated.close()
+    restored.close()

@@ -76,25 +76,34 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+def follow(browser, element) -> None:
+    """Click a link or button and wait until the next page has replaced this one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    element.click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(element))
+
+
 def shot(driver, name: str) -> None:
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
 def test_search_filter_open_record_follow_similar_and_switch_language(server, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     browser.get(server + "/")
     box = browser.find_element(By.ID, "q")
-    box.send_keys("women's safety in public space", Keys.ENTER)
+    box.send_keys("women's safety in public space")
+    follow(browser, browser.find_element(By.CSS_SELECTOR, ".searchbox button"))
     assert "records" in browser.find_element(By.ID, "total").text
-    browser.find_element(By.CSS_SELECTOR, 'a[data-sdg="5"]').click()  # a facet: the URL now carries the filter
+    follow(browser, browser.find_element(By.CSS_SELECTOR, 'a[data-sdg="5"]'))  # a facet: the URL now carries the filter
     assert "sdg=5" in browser.current_url and "q=women" in browser.current_url
     titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".card h3 a")]
     assert "Marches exploratoires de sécurité" in titles
     shot(browser, "search")
 
-    browser.find_element(By.LINK_TEXT, "Marches exploratoires de sécurité").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Marches exploratoires de sécurité"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Marches exploratoires de sécurité"
     assert "/record/montreal-marches-exploratoires" in browser.find_element(By.ID, "citation").text
     shot(browser, "record")
@@ -102,10 +111,10 @@ def test_search_filter_open_record_follow_similar_and_switch_language(server, br
     similar = browser.find_elements(By.CSS_SELECTOR, ".similar .card h3 a")
     assert similar, "comparable practices are listed"
     target = similar[0].text
-    similar[0].click()
+    follow(browser, similar[0])
     assert browser.find_element(By.TAG_NAME, "h1").text == target and "/record/" in browser.current_url
 
-    browser.find_element(By.ID, "ui-fr").click()
+    follow(browser, browser.find_element(By.ID, "ui-fr"))
     assert browser.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "fr"
     assert "Vue d'ensemble" in browser.find_element(By.CSS_SELECTOR, "header").text
     browser.get(server + "/overview")  # the choice sticks (cookie)
@@ -145,17 +154,17 @@ def test_curator_signs_in_and_accepts_a_suggested_tag(server, browser):
 
     browser.get(server + "/staff")
     browser.find_element(By.ID, "key").send_keys(API_KEY)
-    browser.find_element(By.ID, "sign-in").click()
+    follow(browser, browser.find_element(By.ID, "sign-in"))
     assert browser.find_element(By.ID, "awaiting").text
     shot(browser, "review_queue")
-    browser.find_elements(By.CSS_SELECTOR, ".queue a")[0].click()
+    follow(browser, browser.find_elements(By.CSS_SELECTOR, ".queue a")[0])
     pending = browser.find_elements(By.CSS_SELECTOR, ".suggestion button.accept")
     assert pending, "the first record in the queue has a pending suggestion"
     box = pending[0].find_element(By.XPATH, "./ancestor::div[@class='suggestion']")
     box_id = box.get_attribute("id")
     assert box.find_elements(By.CSS_SELECTOR, ".evidence li"), "evidence sentences are shown"
     shot(browser, "staff_record")
-    pending[0].click()
+    follow(browser, pending[0])
     assert browser.find_element(By.CSS_SELECTOR, f"#{box_id} .status").text == "accepted"
     assert "KB_API_KEYS #1" in browser.find_element(By.ID, "history").text
     browser.delete_all_cookies()
