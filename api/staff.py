@@ -6,7 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import KeyChecker
@@ -33,7 +33,7 @@ def staff_router(kb: KnowledgeBase, keys: KeyChecker) -> APIRouter:
         return render_page("staff_login.html", request, ui, status=status, error=error)
 
     @router.get("", response_class=HTMLResponse)
-    def queue(request: Request, offset: int = 0, ui: str = Depends(ui_language)) -> HTMLResponse:
+    def queue(request: Request, offset: int = Query(0, ge=0, le=1_000_000), ui: str = Depends(ui_language)) -> HTMLResponse:
         who = holder(request)
         if who is None:
             return login_page(request, ui)

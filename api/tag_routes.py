@@ -82,7 +82,7 @@ def tag_router(kb: KnowledgeBase, api_key: Callable[..., str]) -> APIRouter:
         return tag_response(report, language, settings.suggestion_threshold)
 
     @router.get("/review", response_model=ReviewQueue)
-    def review(limit: int = Query(20, ge=1, le=settings.max_limit), offset: int = Query(0, ge=0)) -> ReviewQueue:
+    def review(limit: int = Query(20, ge=1, le=settings.max_limit), offset: int = Query(0, ge=0, le=1_000_000)) -> ReviewQueue:
         """Records with suggestions awaiting a curator: those without curated SDGs first, then the newest."""
         total, ids = kb.store.review_queue(settings.suggestion_threshold, limit, offset)
         return ReviewQueue(total=total, limit=limit, offset=offset, threshold=settings.suggestion_threshold,
