@@ -16,7 +16,7 @@ from api.auth import KeyChecker
 from api.schemas import ErrorResponse, Health, RecordResponse, RelatedRequest, SearchResponse, SimilarResponse, WriteResponse
 from api.service import KnowledgeBase
 from api.tag_routes import annotate_results, record_tags, tag_router
-from kb.errors import BadRequest, KbError, PayloadTooLarge
+from kb.errors import BadRequest, KbError
 from kb.filters import Filters
 from kb.records import country_code, parse_sdg, practice_json_schema
 from kb.settings import Settings
@@ -207,7 +207,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     ) -> WriteResponse:
         """Upload a PDF as a publication: text per page, metadata from the form, the PDF or its first page."""
         import json
-        import tempfile
+
+        from api.uploads import uploaded_pdf
 
         try:
             fields = json.loads(metadata) if metadata else {}
@@ -215,16 +216,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             raise BadRequest(f"metadata is not valid JSON: {exc.msg} at column {exc.colno}") from None
         if not isinstance(fields, dict):
             raise BadRequest("metadata must be a JSON object")
-        name = Path(file.filename or "upload.pdf").name
-        with tempfile.TemporaryDirectory() as folder:
-            target = Path(folder) / (name if name.lower().endswith(".pdf") else name + ".pdf")
-            size = 0
-            with open(target, "wb") as out:
-                while chunk := file.file.read(1 << 20):
-                    size += len(chunk)
-                    if size > max_body:  # the upload streams in: count as it arrives
-                        raise PayloadTooLarge(f"{name}: over {settings.max_upload_mb} MB")
-                    out.write(chunk)
+        with uploaded_pdf(file, settings.max_upload_mb) as target:
             status, record = kb.add_pdf(target, fields)
         response.status_code = 201 if status == "added" else 200
         return written(status, record)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.auth import KeyChecker
 from api.service import KnowledgeBase
 from api.web import render_page, ui_language
-from kb.errors import BadRequest, KbError, PayloadTooLarge
+from kb.errors import BadRequest, KbError
 from kb.records import parse_sdg
 from kb.tags import TagDecision
 
@@ -114,15 +112,7 @@ def decision_from_form(form) -> TagDecision:
 
 
 def _store_pdf(kb: KnowledgeBase, file: UploadFile) -> str:
-    limit = kb.settings.max_upload_mb * 1024 * 1024
-    name = Path(file.filename or "upload.pdf").name
-    with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder) / (name if name.lower().endswith(".pdf") else name + ".pdf")
-        size = 0
-        with open(target, "wb") as out:
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"{name}: over {kb.settings.max_upload_mb} MB")
-                out.write(chunk)
+    from api.uploads import uploaded_pdf
+
+    with uploaded_pdf(file, kb.settings.max_upload_mb) as target:
         return kb.add_pdf(target, {})[1].id

@@ -95,11 +95,16 @@ def parse_paths(paths: list[Path], settings: Settings) -> Iterator[Parsed | Reje
 
 
 def parse_record_file(path: Path, data: bytes, settings: Settings) -> Iterator[Parsed | Rejection]:
+    """Every record of a JSON, JSONL or CSV file; a file with none at all is reported, not skipped silently."""
+    found = False
     for raw in read_records(path, data):
+        found = True
         if isinstance(raw, Rejection):
             yield raw
         else:
             yield parse_raw(raw, settings)
+    if not found:
+        yield Rejection(str(path), "", "no records in the file (empty list, blank lines or a header without rows)")
 
 
 def parse_raw(raw: RawRecord, settings: Settings) -> Parsed | Rejection:

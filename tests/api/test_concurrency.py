@@ -21,23 +21,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_server(data_dir) -> tuple[subprocess.Popen, str]:
+    """`kb serve` over `data_dir` on a free port, once /healthz answers: (process, base URL)."""
+    port = free_port()
+    env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_API_KEYS": API_KEY, "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-seed"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    return server, base
+
+
 def test_searches_answer_while_records_are_written(settings_factory):
     settings = settings_factory()
-    port = free_port()
-    env = {**os.environ, "KB_DATA_DIR": str(settings.data_dir), "KB_API_KEYS": API_KEY, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "KB_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
     subprocess.run([sys.executable, "-m", "api.cli", "ingest", str(DATA / "practices.json")], env=env, check=True,
                    capture_output=True, timeout=300)
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-seed"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(settings.data_dir)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
         statuses: list[int] = []
         stop = threading.Event()
 

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.api.test_concurrency import free_port
+from tests.api.test_concurrency import start_server
 from tests.conftest import API_KEY, DATA
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -40,18 +36,7 @@ def server(settings_factory, embedder, tagger):
     kb = KnowledgeBase(settings, embedder)
     kb.ingest([DATA])
     kb.close()
-    port = free_port()
-    env = {**os.environ, "KB_DATA_DIR": str(settings.data_dir), "KB_API_KEYS": API_KEY, "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-seed"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
+    process, base = start_server(settings.data_dir)
     yield base
     process.terminate()
     process.wait(30)
@@ -77,12 +62,19 @@ def browser(tmp_path_factory):
 
 
 def follow(browser, element) -> None:
-    """Click a link or button and wait until the next page has replaced this one."""
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.wait import WebDriverWait
+    """Click a link or button and wait until the next page has replaced this one (the old element is gone:
+    chromedriver says so with a stale-element error, or during navigation with another WebDriverException)."""
+    from selenium.common.exceptions import WebDriverException
 
     element.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(element))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            element.is_enabled()
+        except WebDriverException:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the page did not change after the click")
 
 
 def shot(driver, name: str) -> None:
