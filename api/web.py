@@ -107,7 +107,8 @@ def web_router(kb: KnowledgeBase, filters: Callable[..., Filters]) -> APIRouter:
     def record_page(request: Request, record_id: str, ui: str = Depends(ui_language)) -> HTMLResponse:
         stored = kb.get(record_id)
         record = stored.record
-        similar = annotate_results(kb, [Result.from_hit(h) for h in kb.similar(record_id, Filters(), 6)], Filters())
+        everything = Filters(threshold=kb.settings.suggestion_threshold)
+        similar = annotate_results(kb, [Result.from_hit(h) for h in kb.similar(record_id, everything, 6)], everything)
         pages_text = kb.store.pages(record_id)
         has_pdf = (kb.settings.data_dir / "files" / f"{record_id}.pdf").is_file()
         suggestions = [s for s in kb.store.suggestions(record_id) if s.status == "pending" and s.score >= kb.settings.suggestion_threshold]
