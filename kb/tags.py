@@ -220,11 +220,10 @@ class TagTables:
     def _resolve_suggestions(self, record_id: str, sdgs: set[int], gender: bool, decision: TagDecision, actor: str, at: str) -> None:
         """Pending suggestions that the decision settles become accepted or rejected."""
         rows = self._db.execute("SELECT tag, value FROM suggestions WHERE record_id = ? AND status = 'pending'", (record_id,)).fetchall()
-        edit = decision.sdgs is not None or decision.gender is not None
         for tag, value in rows:
             if tag == "sdg":
                 named = value in decision.accept | decision.reject
-                if not (named or edit):
+                if not (named or decision.sdgs is not None):  # an edit of the SDG set settles them all
                     continue
                 status = "accepted" if value in sdgs else "rejected"
             else:

@@ -92,3 +92,15 @@ def test_tag_decisions_that_cannot_apply_are_refused(writable_client):
     assert f"SDG {never}" in error["message"]
     assert_error(client.post(f"/records/{some}/tags", json={"sdgs": [18]}, headers=KEY), 400, "bad_request")
     assert_error(client.post(f"/records/{some}/tags", json={}, headers=KEY), 400, "bad_request")
+
+
+def test_editing_only_the_gender_flag_leaves_sdg_suggestions_pending(writable_client):
+    client = writable_client
+    records = [r["id"] for r in client.get("/search", params={"limit": 20}).json()["results"]]
+    target, pending = next((i, p) for i in records
+                           if (p := [s["value"] for s in client.get(f"/records/{i}/tags").json()["suggestions"]
+                                     if s["tag"] == "sdg" and s["status"] == "pending"]))
+    tags = client.post(f"/records/{target}/tags", json={"gender_perspective": True}, headers=KEY).json()
+    assert tags["curated"]["gender_perspective"] is True
+    still = [s["value"] for s in tags["suggestions"] if s["tag"] == "sdg" and s["status"] == "pending"]
+    assert still == pending
