@@ -40,32 +40,40 @@ def is_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") and (path == "/" or path.startswith(PAGE_PREFIXES))
 
 
+def failure(request: Request, status: int, code: str, message: str, details: list | None = None) -> Response:
+    """A person in a browser on a page gets an error page; everyone else the one JSON error shape."""
+    if is_page(request):
+        from api.web import error_page
+
+        try:
+            return error_page(request, status, message)
+        except Exception:  # noqa: BLE001 - the error page itself failed: the JSON shape still says what happened
+            log.exception("error page failed")
+    return error_response(status, code, message, details)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """One JSON error shape for every failure, and never a stack trace in a response."""
+    """One JSON error shape for every API failure (an error page for people on pages), never a stack trace."""
 
     @app.exception_handler(KbError)
     async def _kb_error(request: Request, exc: KbError) -> Response:
-        if is_page(request):  # a person in a browser gets a page, an API client the JSON error
-            from api.web import error_page
-
-            return error_page(request, exc.status, exc.message)
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return failure(request, exc.status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
         message = "; ".join(f"{'.'.join(d['loc'][1:]) or d['loc'][0]}: {d['msg']}" for d in details)
-        return error_response(422, "invalid_request", message, details)
+        return failure(request, 422, "invalid_request", message, details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        return failure(request, exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+    async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
-        return error_response(500, "internal_error", "internal error; the server log has the details")
+        return failure(request, 500, "internal_error", "internal error; the server log has the details")
 
 
 def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:

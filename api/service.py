@@ -211,8 +211,8 @@ class KnowledgeBase:
             log.info("suggesting tags for %d records", len(ids))
         for record_id in ids:
             record = self.store.get(record_id).record
-            rows = [self.store.chunks([cid])[cid] for cid in self.store.record_chunk_ids(record_id)]
-            chunks = [Chunk(record_id, r["ord"], r["text"], r["page"]) for r in rows]
+            rows = self.store.chunks(self.store.record_chunk_ids(record_id))
+            chunks = [Chunk(record_id, r["ord"], r["text"], r["page"]) for r in sorted(rows.values(), key=lambda r: r["ord"])]
             vectors = self.embedder.encode_passages([embedding_text(record.title, c.text) for c in chunks])
             report = tagger.tag(passages_of(chunks), vectors)
             self.store.set_suggestions(record_id, tagger.version, report.suggestions(self.settings.suggestion_min_score))

@@ -85,7 +85,6 @@ def search_url(params: list[tuple[str, str]], **changes) -> str:
 
 def web_router(kb: KnowledgeBase, filters: Callable[..., Filters]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    pages = templates()
     render = render_page
 
     def results_for(q: str, f: Filters, limit: int, offset: int):
@@ -141,7 +140,7 @@ def web_router(kb: KnowledgeBase, filters: Callable[..., Filters]) -> APIRouter:
         records = feed_records(kb, q, f)
         base = str(request.base_url).rstrip("/")
         params = [(k, v) for k, v in request.query_params.multi_items()]
-        body = pages.get_template("feed.atom").render(records=records, base=base, q=q, self_url=str(request.url),
+        body = templates().get_template("feed.atom").render(records=records, base=base, q=q, self_url=str(request.url),
                                                       search_url=base + search_url(params), sdg_name=sdg_names()["en"])
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 

@@ -91,3 +91,5 @@ def test_a_browser_gets_an_error_page_and_an_api_client_the_json_error(client):
     assert page.status_code == 404 and 'id="error-message"' in page.text and "nope" in page.text
     api = client.get("/records/nope", headers={"Accept": "text/html"})
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    invalid = client.get("/", params={"lang": "x"}, headers={"Accept": "text/html"})
+    assert invalid.status_code == 422 and 'id="error-message"' in invalid.text and "lang" in invalid.text
