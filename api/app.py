@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -163,7 +164,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     def healthz() -> Health:
         stats = kb.store.stats()
         return Health(status="ok", records=stats["records"], chunks=stats["chunks"],
-                      indexed_chunks=len(kb.vectors), model=kb.embedder.model_id)
+                      indexed_chunks=len(kb.vectors), model=kb.embedder.model_id,
+                      vector_index={k: v for k, v in asdict(kb.vectors.layout).items() if v or k == "kind"})
 
     @app.get("/search", response_model=SearchResponse)
     def search(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -112,6 +112,11 @@ class Health(BaseModel):
     chunks: int
     indexed_chunks: int
     model: str
+    vector_index: dict[str, Any] = Field(
+        default_factory=dict,
+        description="kind (flat: exact; ivf: approximate beyond KB_IVF_FROM_CHUNKS), and for ivf nlist, nprobe "
+        "and the recall@10 against exact search measured when it was built",
+    )
 
 
 class EvidenceOut(BaseModel):

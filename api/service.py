@@ -102,12 +102,12 @@ class KnowledgeBase:
         with self._write_lock:
             if self._vectors is not None:
                 return
-            vectors = VectorIndex.load(self.settings.index_dir, embedder.model_id)
+            vectors = VectorIndex.load(self.settings.index_dir, embedder.model_id, self.settings.ivf_from_chunks)
             fresh = vectors is None
             if fresh:
-                vectors = VectorIndex(embedder.model_id, embedder.dim)
+                vectors = VectorIndex(embedder.model_id, embedder.dim, self.settings.ivf_from_chunks)
             report = sync_index(self.store, vectors, embedder, progress)
-            if fresh or report.embedded or report.removed:
+            if fresh or report.embedded or report.removed or report.rebuilt:
                 log.info("index repaired: %d chunks embedded, %d stale vectors removed", report.embedded, report.removed)
                 vectors.save(self.settings.index_dir)
             self._vectors = vectors
@@ -140,7 +140,7 @@ class KnowledgeBase:
         """Embed and tag the changed records, commit them with their suggestions, then add their vectors."""
         if not batch:
             return
-        from index.sync import refresh_centroids
+        from index.sync import settle
 
         vectors, tagger = self.vectors, self.tagger
         with self._write_lock:
@@ -168,7 +168,7 @@ class KnowledgeBase:
             report.chunks += len(added)
             vectors.remove(removed)
             vectors.add([a[0] for a in added], embedded[[a[1] for a in added]], [a[2] for a in added])
-            refresh_centroids(self.store, vectors)
+            settle(self.store, vectors)
             if removed or added:
                 vectors.save(self.settings.index_dir)
 
@@ -258,18 +258,19 @@ class KnowledgeBase:
         with self._write_lock:
             removed = self.store.delete(record_id)
             vectors.remove(removed)
+            vectors.fit_layout()
             vectors.save(self.settings.index_dir)
 
     def reindex(self, progress: Callable[[int], None] | None = None) -> int:
         """Re-embed every chunk of the store into a new index (e.g. after changing KB_MODEL)."""
-        from index.sync import embed_chunks, refresh_centroids
+        from index.sync import embed_chunks, settle
         from index.vectors import VectorIndex
 
         embedder = self.embedder
         with self._write_lock:
-            vectors = VectorIndex(embedder.model_id, embedder.dim)
+            vectors = VectorIndex(embedder.model_id, embedder.dim, self.settings.ivf_from_chunks)
             embed_chunks(self.store, vectors, embedder, self.store.all_chunk_ids(), progress)
-            refresh_centroids(self.store, vectors)
+            settle(self.store, vectors)
             vectors.save(self.settings.index_dir)
             self._vectors, self._searcher = vectors, None
         return len(vectors)

@@ -15,6 +15,7 @@ from kb.store import Store
 class SyncReport:
     embedded: int
     removed: int
+    rebuilt: bool = False  # centring refitted or index kind changed (index/layout.py)
 
 
 def sync_index(store: Store, vectors: VectorIndex, embedder: Embedder, progress=None) -> SyncReport:
@@ -25,16 +26,18 @@ def sync_index(store: Store, vectors: VectorIndex, embedder: Embedder, progress=
     missing = np.setdiff1d(in_store, in_index)
     vectors.remove(stale)
     embed_chunks(store, vectors, embedder, missing.tolist(), progress)
-    refresh_centroids(store, vectors)
-    return SyncReport(int(len(missing)), int(len(stale)))
+    rebuilt = settle(store, vectors)
+    return SyncReport(int(len(missing)), int(len(stale)), rebuilt)
 
 
-def refresh_centroids(store: Store, vectors: VectorIndex) -> bool:
-    """Refit the per-language means when the collection's language mix has moved (cheap check)."""
-    if not vectors.centroids.drifted(store.chunk_language_counts()):
-        return False
-    vectors.recenter(store.chunk_languages())
-    return True
+def settle(store: Store, vectors: VectorIndex) -> bool:
+    """After vectors were added or removed: refit the per-language means when the collection's language
+    mix has moved, and move to the index kind its size calls for. True when the index was rebuilt."""
+    recentred = False
+    if vectors.centroids.drifted(store.chunk_language_counts()):
+        vectors.recenter(store.chunk_languages())
+        recentred = True
+    return vectors.fit_layout() or recentred
 
 
 def embed_chunks(store: Store, vectors: VectorIndex, embedder: Embedder, chunk_ids: list[int], progress=None) -> None:

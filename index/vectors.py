@@ -1,4 +1,6 @@
-"""Chunk vectors in FAISS, centred per language, with a JSON manifest naming the model; saved atomically, no pickle."""
+"""Chunk vectors in FAISS, centred per language, with a JSON manifest naming the model; saved atomically, no pickle.
+
+The FAISS index is exact up to `ivf_from` vectors and an IVF index beyond (index/layout.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +8,13 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.centering import LanguageCentroids
+from index.layout import Layout, all_ids, all_vectors, build_flat, build_ivf, needs_rebuild, probes_for
 from kb.errors import IndexMismatch
 
 MANIFEST_VERSION = 2  # 2: vectors are stored centred per language (index/centering.py)
@@ -25,22 +28,22 @@ class Manifest:
     checksum: str
     version: int = MANIFEST_VERSION
     centroids: dict | None = None
+    layout: dict | None = None  # index/layout.py Layout; absent in indexes saved before IVF existed
 
 
 class VectorIndex:
-    """Exact inner-product search over normalised chunk vectors, keyed by chunk id.
+    """Inner-product search over normalised chunk vectors, keyed by chunk id.
 
     Filters reach inside the search through a FAISS ID selector, so a filtered query ranks
     only the chunks that may be returned instead of post-filtering a global top-k. Each vector is
     stored minus the mean of its language, so a raw query vector scores q · (d - mean[lang(d)]).
     """
 
-    def __init__(self, model_id: str, dim: int):
-        import faiss
-
+    def __init__(self, model_id: str, dim: int, ivf_from: int = 100_000):
         self.model_id = model_id
         self.dim = dim
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.ivf_from = ivf_from
+        self._index, self.layout = build_flat(dim, np.zeros(0, np.int64), np.zeros((0, dim), np.float32))
         self._lock = threading.RLock()
         self.centroids = LanguageCentroids(dim)
 
@@ -51,7 +54,35 @@ class VectorIndex:
         import faiss
 
         with self._lock:
+            if self.layout.kind == "ivf":
+                return all_ids(self._index)
             return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def _stored(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors as stored, i.e. centred)."""
+        if self.layout.kind == "ivf":
+            return all_vectors(self._index)
+        ids = self.ids()
+        return ids, self._index.index.reconstruct_n(0, len(ids)) if len(ids) else np.zeros((0, self.dim), np.float32)
+
+    def _rebuild(self, ids: np.ndarray, stored: np.ndarray, kind: str, centroids: LanguageCentroids) -> None:
+        """Build the new FAISS index outside the lock (training IVF lists takes seconds), so searches go on
+        against the old pair until the swap. Writers (add, remove, rebuilds) are serialised by the caller."""
+        build = build_ivf if kind == "ivf" and len(ids) else build_flat
+        index, layout = build(self.dim, ids, stored)
+        with self._lock:
+            self._index, self.layout, self.centroids = index, layout, centroids
+
+    def fit_layout(self) -> bool:
+        """Move to the index kind the collection's size calls for (exact or IVF); True when rebuilt.
+        No re-embedding: the stored vectors are moved as they are."""
+        with self._lock:
+            kind = needs_rebuild(self.layout, len(self), self.ivf_from)
+            if kind is None:
+                return False
+            ids, stored = self._stored()
+        self._rebuild(ids, stored, kind, self.centroids)
+        return True
 
     def add(self, ids: list[int] | np.ndarray, vectors: np.ndarray, languages: list[str]) -> None:
         """Add raw (normalised) vectors; each is stored minus its language's mean."""
@@ -64,15 +95,13 @@ class VectorIndex:
     def recenter(self, language_of: dict[int, str]) -> None:
         """Refit the language means on all vectors and re-store them (exact: no re-embedding)."""
         with self._lock:
-            ids = self.ids()
-            if len(ids) == 0:
-                return
-            languages = [language_of.get(int(i), "und") for i in ids]
-            stored = self._index.index.reconstruct_n(0, len(ids))
-            raw = stored + self.centroids.offsets(languages)
-            self.centroids = LanguageCentroids.fit(raw, languages, self.dim)
-            self._index.reset()
-            self._index.add_with_ids(np.ascontiguousarray(raw - self.centroids.offsets(languages), np.float32), ids)
+            ids, stored = self._stored()
+        if len(ids) == 0:
+            return
+        languages = [language_of.get(int(i), "und") for i in ids]
+        raw = stored + self.centroids.offsets(languages)
+        centroids = LanguageCentroids.fit(raw, languages, self.dim)
+        self._rebuild(ids, raw - centroids.offsets(languages), self.layout.kind, centroids)
 
     def remove(self, ids: list[int] | np.ndarray) -> None:
         if len(ids) == 0:
@@ -95,10 +124,13 @@ class VectorIndex:
         k = min(k, len(self) if allowed is None else len(allowed))
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, np.int64)))
+        selector = None if allowed is None else faiss.IDSelectorBatch(np.asarray(allowed, np.int64))
         with self._lock:
+            if self.layout.kind == "ivf":
+                probes = probes_for(self.layout, len(self), None if allowed is None else len(allowed))
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)
+            else:
+                params = None if selector is None else faiss.SearchParameters(sel=selector)
             scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
@@ -112,13 +144,13 @@ class VectorIndex:
         with self._lock:
             data = faiss.serialize_index(self._index).tobytes()
             manifest = Manifest(self.model_id, self.dim, len(self), hashlib.sha256(data).hexdigest(),
-                                centroids=self.centroids.to_json())
+                                centroids=self.centroids.to_json(), layout=asdict(self.layout))
         _atomic_write(folder / "chunks.faiss", data)
         _atomic_write(folder / "manifest.json", json.dumps(manifest.__dict__, indent=2).encode())
         return manifest
 
     @classmethod
-    def load(cls, folder: Path, model_id: str) -> VectorIndex | None:
+    def load(cls, folder: Path, model_id: str, ivf_from: int = 100_000) -> VectorIndex | None:
         """The saved index, or None when there is none (or it is damaged: it will be rebuilt)."""
         import faiss
 
@@ -137,8 +169,9 @@ class VectorIndex:
         data = index_path.read_bytes()
         if hashlib.sha256(data).hexdigest() != manifest.checksum:
             return None
-        index = cls(model_id, manifest.dim)
+        index = cls(model_id, manifest.dim, ivf_from)
         index._index = faiss.deserialize_index(np.frombuffer(data, np.uint8))
+        index.layout = Layout(**(manifest.layout or {}))
         index.centroids = LanguageCentroids.from_json(manifest.centroids or {}, manifest.dim)
         return index
 

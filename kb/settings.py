@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     pdf_timeout_s: int = Field(120, description="Time limit for extracting one PDF, in seconds.")
     hub_offline: bool = Field(True, description="Never contact a model hub (sets HF_HUB_OFFLINE=1).")
     threads: int = Field(0, description="Torch threads for encoding (0: one per core).")
+    ivf_from_chunks: int = Field(
+        100_000, ge=0,
+        description="Chunk count from which vector search is approximate (FAISS IVF, recall@10 >= 0.95 of exact, "
+        "measured when built); below it, exact. 0: always exact.",
+    )
     suggestion_threshold: float = Field(
         0.5, ge=0, le=1,
         description="Suggested tags scored at or above this match search filters and wait in the review queue.",

@@ -75,3 +75,34 @@ def test_name_terms_are_rare_capitalised_words_and_acronyms(loaded_kb):
     assert keywords.name_terms("safety audits for women") == [], "plain lower-case words are left to the dense side"
     assert keywords.corrected_terms("Copenhaguen") == ["copenhaguen", "copenhagen"], "the closest indexed word is added"
     assert "copenhagen" in keywords.name_terms("Copenhaguen cloudburst"), "a misspelt name still earns its bonus"
+
+
+def test_index_kind_follows_the_size_threshold_without_re_embedding(settings_factory, embedder, loaded_kb):
+    """KB_IVF_FROM_CHUNKS set low: the index is IVF, answers as the exact one does, and a restart with
+    the threshold back up moves it to exact search with no re-embedding."""
+    import json
+
+    from kb.filters import Filters
+
+    settings = settings_factory(ivf_from_chunks=10)
+    kb = KnowledgeBase(settings, embedder)
+    kb.ingest([DATA])
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text())
+    assert manifest["layout"]["kind"] == "ivf" and manifest["layout"]["recall_at_10"] >= 0.95
+    for query in ("women's safety audit", "ciclovía en bicicleta los domingos", "végétalisation des cours d'école"):
+        ivf = [h.record.id for h in kb.search(query, Filters(), limit=3).hits]
+        exact = [h.record.id for h in loaded_kb.search(query, Filters(), limit=3).hits]
+        assert ivf[0] == exact[0], query
+    kb.close()
+
+    calls = []
+    original = embedder.encode_passages
+    embedder.encode_passages = lambda texts, **kw: calls.append(len(texts)) or original(texts, **kw)
+    try:
+        reopened = KnowledgeBase(settings.model_copy(update={"ivf_from_chunks": 100_000}), embedder)
+        reopened.open_index()
+    finally:
+        del embedder.encode_passages
+    assert calls == [] and reopened.vectors.layout.kind == "flat"
+    assert json.loads((settings.index_dir / "manifest.json").read_text())["layout"]["kind"] == "flat"
+    assert len(reopened.vectors) == reopened.store.stats()["chunks"]

@@ -94,3 +94,63 @@ def test_centering_removes_a_language_offset(tmp_path):
     index.save(tmp_path)
     loaded = VectorIndex.load(tmp_path, "test-model")
     assert list(loaded.search(query, 2)[1]) == list(top), "the centroids are saved with the index"
+
+
+def clustered(n: int, dim: int = 32, seed: int = 11) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(40, dim))
+    vectors = centres[rng.integers(0, 40, n)] + 0.6 * rng.normal(size=(n, dim))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_index_turns_ivf_at_the_threshold_and_back_below_it(tmp_path):
+    vectors = clustered(3000)
+    index = VectorIndex("test-model", 32, ivf_from=2000)
+    index.add(np.arange(1999), vectors[:1999], ["en"] * 1999)
+    assert not index.fit_layout() and index.layout.kind == "flat"
+    index.add(np.arange(1999, 3000), vectors[1999:], ["en"] * 1001)
+    assert index.fit_layout() and index.layout.kind == "ivf"
+    assert index.layout.recall_at_10 >= 0.95 and 1 <= index.layout.nprobe <= index.layout.nlist
+    assert len(index) == 3000 and sorted(index.ids()) == list(range(3000))
+    assert np.allclose(index.raw_vectors([17], ["en"])[0], vectors[17], atol=1e-5), "vectors move unchanged"
+
+    narrow = np.arange(0, 3000, 97)  # a filter keeping 1% of the collection
+    scores, ids = index.search(vectors[5], 10, narrow)
+    exact = narrow[np.argsort(-(vectors[narrow] @ vectors[5]))][:10]
+    assert list(ids) == list(exact), "a narrow filter probes enough lists to return its exact top 10"
+
+    index.save(tmp_path)
+    loaded = VectorIndex.load(tmp_path, "test-model", ivf_from=2000)
+    assert loaded.layout == index.layout and list(loaded.search(vectors[9], 5)[1]) == list(index.search(vectors[9], 5)[1])
+    loaded.remove(np.arange(1500))  # 1500 left: below 80% of the threshold
+    assert loaded.fit_layout() and loaded.layout.kind == "flat" and len(loaded) == 1500
+    assert loaded.search(vectors[2000], 1)[1][0] == 2000
+
+
+def test_ivf_recall_on_real_query_and_passage_vectors(embedder):
+    """The model's own vectors: corpus sentences as chunks, the judged corpus queries as questions.
+    recall@10 of the IVF index against exact search must hold the promised 0.95."""
+    import json
+    from pathlib import Path
+
+    from kb.text import split_sentences
+
+    root = Path(__file__).parents[2]
+    sentences = []
+    for path in sorted((root / "corpus" / "practices").glob("*.json")):
+        for record in json.loads(path.read_text(encoding="utf-8")):
+            sentences += [s for s in split_sentences(record.get("description", "")) if len(s) > 40]
+    sentences = sentences[:2400]
+    queries = [json.loads(line)["query"] for line in (root / "bench" / "corpus_queries.jsonl").read_text().splitlines() if line.strip()]
+    passages = embedder.encode_passages(sentences)
+    asked = embedder.encode_queries(queries)
+
+    exact = VectorIndex("m", embedder.dim, ivf_from=0)
+    approximate = VectorIndex("m", embedder.dim, ivf_from=1000)
+    for index in (exact, approximate):
+        index.add(np.arange(len(sentences)), passages, ["en"] * len(sentences))
+        index.recenter(dict.fromkeys(range(len(sentences)), "en"))  # stored centred, as in the product
+        index.fit_layout()
+    assert exact.layout.kind == "flat" and approximate.layout.kind == "ivf"
+    found = [len(set(exact.search(q, 10)[1]) & set(approximate.search(q, 10)[1])) / 10 for q in asked]
+    assert len(sentences) > 2000 and np.mean(found) >= 0.95, f"recall@10 {np.mean(found):.3f} over {len(queries)} queries"
