@@ -148,20 +148,25 @@ class Tagger:
                 if i not in wanted:
                     sentences = [s for s in split_sentences(passages[i].text) if len(s.split()) >= MIN_EVIDENCE_WORDS]
                     wanted[i] = [(s, passages[i].page) for s in sentences] or [(passages[i].text, passages[i].page)]
-        order = sorted(wanted)
+        # A chunk with no more sentences than are shown gives them all: nothing to rank, nothing to encode
+        # (short practices are mostly such chunks). Their order follows the tag's keywords.
+        order = sorted(i for i in wanted if len(wanted[i]) > EVIDENCE_SENTENCES)
         flat = [item for i in order for item in wanted[i]]
-        if not flat:
-            return {}
-        texts = [s for s, _ in flat]
-        vectors = self.embedder.encode_passages(texts)
-        sdg = self.model.sdg_scores(vectors, self.use.encode(texts), self.goal_keywords.rates(texts))
-        gender = self.model.gender_scores(vectors, np.asarray([self.keywords.rate(s) for s, _ in flat]))
+        sdg = gender = np.zeros((0, 17))
+        if flat:
+            texts = [s for s, _ in flat]
+            vectors = self.embedder.encode_passages(texts)
+            sdg = self.model.sdg_scores(vectors, self.use.encode(texts), self.goal_keywords.rates(texts))
+            gender = self.model.gender_scores(vectors, np.asarray([self.keywords.rate(s) for s, _ in flat]))
         spans, start = {}, 0
         for i in order:
             spans[i] = range(start, start + len(wanted[i]))
             start += len(wanted[i])
         out: dict[tuple[str, int], list[Evidence]] = {}
         for key, chunks in picks.items():
+            if chunks[0] not in spans:
+                out[key] = self._all_sentences(key, wanted[chunks[0]], float(columns[key][chunks[0]]))
+                continue
             rows = [r for i in chunks for r in spans[i]]
             column = gender if key[0] == "gender" else sdg[:, key[1] - 1]
             chosen: list[Evidence] = []
@@ -171,6 +176,14 @@ class Tagger:
             out[key] = chosen
         return out
 
+    def _all_sentences(self, key: tuple[str, int], sentences: list[tuple[str, int | None]], score: float) -> list[Evidence]:
+        texts = [t for t, _ in sentences]
+        if key[0] == "gender":
+            rates = [self.keywords.rate(t) for t in texts]
+        else:
+            rates = list(self.goal_keywords.rates(texts)[:, key[1] - 1])
+        ranked = sorted(range(len(texts)), key=lambda i: -rates[i])
+        return [Evidence(_clip(texts[i]), round(score, 3), sentences[i][1]) for i in ranked]
 
     def _keyword_evidence(self, passages: list[Passage], columns: dict[tuple[str, int], np.ndarray]) -> dict[tuple[str, int], list[Evidence]]:
         """For suggestions under the threshold: the best chunk's sentence with most of the tag's keywords."""
