@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from ingest.pipeline import Parsed, explain, parse_paths, practice_chunks, validate
@@ -56,6 +57,7 @@ class KnowledgeBase:
         self.store = Store(settings.db_path)
         self._embedder = embedder  # tests share one loaded model between knowledge bases
         self._vectors = None
+        self._use_vectors = None  # index/use_vectors.py, opened with the vectors
         self._searcher = None
         self._tagger = None
         self._open_lock = threading.Lock()
@@ -97,8 +99,14 @@ class KnowledgeBase:
         if self._searcher is None:
             from index.search import Searcher
 
-            self._searcher = Searcher(self.store, self.vectors, self.embedder)
+            self._searcher = Searcher(self.store, self.vectors, self.embedder, self._use_vectors, self.use_encoder)
         return self._searcher
+
+    @property
+    def use_encoder(self):
+        from index.tagger import UseEncoder
+
+        return UseEncoder.shared(self.settings.threads)
 
     def open_index(self, progress: Callable[[int], None] | None = None) -> None:
         """Load the saved index (no re-embedding) and repair any gap with the store."""
@@ -117,8 +125,19 @@ class KnowledgeBase:
             if fresh or report.embedded or report.removed or report.rebuilt:
                 log.info("index repaired: %d chunks embedded, %d stale vectors removed", report.embedded, report.removed)
                 vectors.save(self.settings.index_dir)
+            self._open_use_vectors()
             self._vectors = vectors
         self.tag_untagged()
+
+    def _open_use_vectors(self) -> None:
+        """The USE vectors beside the index, completed from the store (the caller holds the write lock)."""
+        from index.sync import sync_use_vectors
+        from index.use_vectors import ChunkUseVectors
+
+        use_vectors = ChunkUseVectors.load(self.settings.index_dir)
+        if sync_use_vectors(self.store, use_vectors, self.use_encoder):
+            use_vectors.save(self.settings.index_dir)
+        self._use_vectors = use_vectors
 
     def close(self) -> None:
         self.store.close()
@@ -154,6 +173,7 @@ class KnowledgeBase:
 
     def _write_index(self) -> None:  # the caller holds the write lock
         self._vectors.save(self.settings.index_dir)
+        self._use_vectors.save(self.settings.index_dir)
         self._index_saved_at, self._index_dirty = time.monotonic(), False
 
     def _store_batch(self, batch: list[Parsed], report: IngestReport, progress) -> None:
@@ -161,6 +181,7 @@ class KnowledgeBase:
         if not batch:
             return
         from index.sync import settle
+        from index.use_vectors import DIM as USE_DIM
 
         vectors, tagger = self.vectors, self.tagger
         with self._write_lock:
@@ -168,10 +189,13 @@ class KnowledgeBase:
             texts = [embedding_text(p.record.title, c.text) for p in changed for c in p.chunks]
             embedded = self.embedder.encode_passages(texts, progress=(lambda n: progress("chunks", n)) if progress else None)
             tags, rows, start = {}, {}, 0
+            use = np.zeros((len(texts), USE_DIM), np.float32)  # the tagger's USE vectors, rows as in `embedded`
             for parsed in changed:
                 rows[parsed.record.id] = (start, start + len(parsed.chunks))
                 part = embedded[start : start + len(parsed.chunks)]
-                tags[parsed.record.id] = tagger.tag(passages_of(parsed.chunks), part).suggestions(self.settings.suggestion_min_score)
+                tagged = tagger.tag(passages_of(parsed.chunks), part)
+                tags[parsed.record.id] = tagged.suggestions(self.settings.suggestion_min_score)
+                use[start : start + len(parsed.chunks)] = tagged.use_vectors
                 start += len(parsed.chunks)
             removed: list[int] = []
             added: list[tuple[int, int, str]] = []  # chunk id, row in `embedded`, language
@@ -188,6 +212,8 @@ class KnowledgeBase:
             report.chunks += len(added)
             vectors.remove(removed)
             vectors.add([a[0] for a in added], embedded[[a[1] for a in added]], [a[2] for a in added])
+            self._use_vectors.remove(removed)
+            self._use_vectors.add([a[0] for a in added], use[[a[1] for a in added]])
             settle(self.store, vectors)
             if removed or added:
                 self._index_dirty = True
@@ -281,6 +307,7 @@ class KnowledgeBase:
         with self._write_lock:
             removed = self.store.delete(record_id)
             vectors.remove(removed)
+            self._use_vectors.remove(removed)
             vectors.fit_layout()
             self._write_index()
 
@@ -295,6 +322,8 @@ class KnowledgeBase:
             embed_chunks(self.store, vectors, embedder, self.store.all_chunk_ids(), progress)
             settle(self.store, vectors)
             self._vectors, self._searcher = vectors, None
+            if self._use_vectors is None:
+                self._open_use_vectors()
             self._write_index()
         return len(vectors)
 

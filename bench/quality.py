@@ -4,8 +4,10 @@
     python bench/quality.py --no-xquad        # corpus queries only
 
 Systems compared on the same records, filters and queries:
-  product      what /search does: dense search centred per language, plus the rare-name bonus
-  dense        the dense side alone (centred per language, no keyword bonus)
+  product      what /search does: e5 dense search centred per language, plus the rare-name bonus, the
+               candidates re-ranked with USE-multilingual (index/use_vectors.py)
+  dense        multilingual-e5 alone (centred per language; no keyword bonus, no USE)
+  dense+use    both encoders, no keyword side
   dense-plain  plain multilingual-e5 cosine, no language correction
   keyword      the keyword side alone: BM25 over the store's FTS5 index (OR of the query's words)
 
@@ -33,7 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KB_SHARED_DATA", ROOT.parent / "shared" / "data"))
 K = 10
-SYSTEMS = ("product", "dense", "dense-plain", "keyword")
+SYSTEMS = ("product", "dense", "dense+use", "dense-plain", "keyword")
 
 
 def ndcg(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
@@ -61,7 +63,7 @@ def filters_of(spec: dict):
 def rankers(kb) -> dict[str, Callable]:
     """One function per system: (query text, query vector, filters) -> record ids, best first."""
     from index.keyword import query_terms
-    from index.search import Searcher
+    from index.search import RERANK_POOL, Searcher
     from index.vectors import VectorIndex
 
     searcher = kb.searcher
@@ -77,8 +79,10 @@ def rankers(kb) -> dict[str, Callable]:
         return list(dict.fromkeys(rows[c]["record_id"] for c, _ in hits if c in rows))[:K]
 
     return {
-        "product": lambda text, v, f: [r for r, _, _ in searcher.rank_records(v, f, K, searcher.name_bonus(text, f))][:K],
+        "product": lambda text, v, f: [r for r, _, _ in searcher.with_second_view(
+            text, searcher.rank_records(v, f, RERANK_POOL, searcher.name_bonus(text, f)))][:K],
         "dense": lambda text, v, f: [r for r, _, _ in searcher.rank_records(v, f, K)][:K],
+        "dense+use": lambda text, v, f: [r for r, _, _ in searcher.with_second_view(text, searcher.rank_records(v, f, RERANK_POOL))][:K],
         "dense-plain": lambda text, v, f: [r for r, _, _ in plain.rank_records(v, f, K)][:K],
         "keyword": keyword,
     }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embedder import Embedder
+from index.use_vectors import ChunkUseVectors
 from index.vectors import VectorIndex
 from kb.store import Store
 
@@ -46,3 +47,17 @@ def embed_chunks(store: Store, vectors: VectorIndex, embedder: Embedder, chunk_i
     rows = list(store.chunk_texts_for_embedding(chunk_ids))
     embedded = embedder.encode_passages([text for _, text, _ in rows], progress=progress)
     vectors.add([r[0] for r in rows], embedded, [r[2] for r in rows])
+
+
+def sync_use_vectors(store: Store, use_vectors: ChunkUseVectors, encoder) -> int:
+    """Give every chunk of the store its USE vector (after an upgrade or a crash); returns how many
+    were encoded. `encoder` is index.tagger.UseEncoder."""
+    in_store = np.asarray(store.all_chunk_ids(), np.int64)
+    use_vectors.remove(np.setdiff1d(use_vectors.ids(), in_store))
+    missing = np.setdiff1d(in_store, use_vectors.ids()).tolist()
+    for start in range(0, len(missing), 1024):
+        part = missing[start : start + 1024]
+        rows = store.chunks(part)
+        ids = [c for c in part if c in rows]
+        use_vectors.add(ids, encoder.encode([rows[c]["text"] for c in ids]))
+    return len(missing)

@@ -64,6 +64,7 @@ class TagReport:
     sdgs: list[Suggestion]
     gender: Suggestion
     gender_value: bool
+    use_vectors: np.ndarray | None = None  # USE vector of each passage given, for search (index/use_vectors.py)
 
     def suggestions(self, min_score: float) -> list[Suggestion]:
         """What a record stores: the SDGs, and the gender perspective when it is likely enough."""
@@ -104,12 +105,18 @@ class Tagger:
     def tag(self, passages: list[Passage], vectors: np.ndarray | None = None, evidence: bool = True) -> TagReport:
         """Scores of a whole text from its chunks: the mean vector for the gist, the best chunks for a part
         that is clearly about a goal. `vectors` are the chunks' passage embeddings when already computed."""
-        passages = [p for p in passages if p.text.strip()]
+        given = len(passages)
+        kept = [i for i, p in enumerate(passages) if p.text.strip()]
+        passages = [passages[i] for i in kept]
         if not passages:
-            return TagReport([], Suggestion("gender", 1, 0.0), False)
+            return TagReport([], Suggestion("gender", 1, 0.0), False, self.use.encode(["-"] * given))
         if vectors is None:
             vectors = self.embedder.encode_passages([p.text for p in passages])
+        elif len(kept) < given:
+            vectors = vectors[kept]
         use = self.use.encode([p.text for p in passages])
+        use_given = np.zeros((given, use.shape[1]), np.float32)
+        use_given[kept] = use
         chunk_sdg = self.model.sdg_scores(vectors, use, self.goal_keywords.rates([p.text for p in passages]))
         rates = np.asarray([self.keywords.rate(p.text) for p in passages])
         chunk_gender = self.model.gender_scores(vectors, rates)
@@ -135,7 +142,7 @@ class Tagger:
         evidence = found
         sdgs = [Suggestion("sdg", int(g) + 1, round(float(doc_sdg[g]), 3), evidence.get(("sdg", int(g) + 1), [])) for g in wanted]
         gender = Suggestion("gender", 1, round(doc_gender, 3), evidence.get(("gender", 1), []))
-        return TagReport(sdgs, gender, doc_gender >= self.threshold)
+        return TagReport(sdgs, gender, doc_gender >= self.threshold, use_given)
 
     def _evidence(self, passages: list[Passage], columns: dict[tuple[str, int], np.ndarray]) -> dict[tuple[str, int], list[Evidence]]:
         """The sentences of each suggestion's best chunks that score highest for it (one encode for all)."""

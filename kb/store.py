@@ -333,6 +333,25 @@ class Store(TagTables):
     def all_chunk_ids(self) -> list[int]:
         return [r[0] for r in self._q("SELECT id FROM chunks ORDER BY id")]
 
+    def records_of_chunks(self, ids: Iterable[int]) -> dict[int, str]:
+        """chunk id -> record id (no text: cheap for the hundreds of chunks a search ranks)."""
+        ids = list(ids)
+        out: dict[int, str] = {}
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            marks = ",".join("?" * len(part))
+            out.update((r[0], r[1]) for r in self._q(f"SELECT id, record_id FROM chunks WHERE id IN ({marks})", part))
+        return out
+
+    def chunk_ids_of_records(self, record_ids: list[str]) -> list[tuple[int, str]]:
+        """(chunk id, record id) for every chunk of the given records."""
+        out: list[tuple[int, str]] = []
+        for start in range(0, len(record_ids), 500):
+            part = record_ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            out += [(r[0], r[1]) for r in self._q(f"SELECT id, record_id FROM chunks WHERE record_id IN ({marks})", part)]
+        return out
+
     def record_chunk_ids(self, record_id: str) -> list[int]:
         return [r[0] for r in self._q("SELECT id FROM chunks WHERE record_id = ? ORDER BY ord", (record_id,))]
 

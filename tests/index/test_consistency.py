@@ -106,3 +106,29 @@ def test_index_kind_follows_the_size_threshold_without_re_embedding(settings_fac
     assert calls == [] and reopened.vectors.layout.kind == "flat"
     assert json.loads((settings.index_dir / "manifest.json").read_text())["layout"]["kind"] == "flat"
     assert len(reopened.vectors) == reopened.store.stats()["chunks"]
+
+
+def test_use_vectors_follow_the_store_and_are_rebuilt_when_lost(settings_factory, embedder):
+    """The second view used for re-ranking (index/use_vectors.py) has one vector per chunk: kept at
+    ingest, dropped on delete, re-encoded from the store when its file is lost or damaged."""
+    from kb.filters import Filters
+
+    settings = settings_factory()
+    kb = KnowledgeBase(settings, embedder)
+    kb.ingest([DATA / "practices.json", DATA / "practices.jsonl"])
+    chunks = kb.store.all_chunk_ids()
+    assert sorted(kb._use_vectors.ids().tolist()) == sorted(chunks)
+    before = [h.record.id for h in kb.search("ciclovía en bicicleta los domingos", Filters(), limit=3).hits]
+    gone = kb.store.record_chunk_ids("bogota-ciclovia")
+    kb.delete_record("bogota-ciclovia")
+    assert not set(gone) & set(kb._use_vectors.ids().tolist())
+    kb.close()
+
+    path = settings.index_dir / "use_vectors.npz"
+    path.write_bytes(path.read_bytes()[:-100])  # damaged: the checksum no longer matches
+    reopened = KnowledgeBase(settings, embedder)
+    reopened.open_index()
+    assert sorted(reopened._use_vectors.ids().tolist()) == sorted(reopened.store.all_chunk_ids())
+    after = [h.record.id for h in reopened.search("ciclovía en bicicleta los domingos", Filters(), limit=3).hits]
+    kept = [r for r in before if r != "bogota-ciclovia"]
+    assert "bogota-ciclovia" in before and after[: len(kept)] == kept, "same ranking with the rebuilt vectors"

@@ -154,3 +154,21 @@ def test_ivf_recall_on_real_query_and_passage_vectors(embedder):
     assert exact.layout.kind == "flat" and approximate.layout.kind == "ivf"
     found = [len(set(exact.search(q, 10)[1]) & set(approximate.search(q, 10)[1])) / 10 for q in asked]
     assert len(sentences) > 2000 and np.mean(found) >= 0.95, f"recall@10 {np.mean(found):.3f} over {len(queries)} queries"
+
+
+def test_use_vectors_add_remove_get_and_damage(tmp_path):
+    from index.use_vectors import DIM, ChunkUseVectors
+
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(6, DIM)).astype(np.float32)
+    store = ChunkUseVectors()
+    store.add([30, 10, 20], vectors[:3])
+    store.add([40, 20], vectors[3:5])  # 20 is replaced
+    store.remove([10])
+    ids, got = store.get([20, 10, 40, 99])
+    assert ids.tolist() == [20, 40] and np.allclose(got, vectors[[4, 3]], atol=1e-2)
+    store.save(tmp_path)
+    loaded = ChunkUseVectors.load(tmp_path)
+    assert loaded.ids().tolist() == [20, 30, 40]
+    (tmp_path / "use_vectors.npz").write_bytes(b"not an npz")
+    assert len(ChunkUseVectors.load(tmp_path)) == 0, "damaged: empty, so the store re-encodes"
