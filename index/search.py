@@ -118,7 +118,7 @@ class Searcher:
         The pool has a fixed size (RERANK_POOL) for the first pages, so paging stays stable."""
         if self.use_vectors is None or self.use_encoder is None or not ranked or not len(self.use_vectors):
             return ranked
-        query_use = self.use_encoder.encode([query])[0]
+        query_use = self.use_encoder.encode_query(query)
         chunk_ids = self.store.chunk_ids_of_records([rid for rid, _, _ in ranked])
         ids, vectors = self.use_vectors.get([c for c, _ in chunk_ids])
         record_of = dict(chunk_ids)

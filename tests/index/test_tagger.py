@@ -31,3 +31,14 @@ def test_long_report_with_one_gender_chapter_is_tagged_with_its_page(tagger):
 def test_empty_text_has_no_suggestions(tagger):
     report = tagger.tag([Passage("   ")])
     assert report.sdgs == [] and not report.gender_value and report.gender.score == 0.0
+
+
+def test_a_query_is_encoded_like_a_batch_on_one_thread_and_the_thread_limit_comes_back():
+    from index.tagger import UseEncoder
+
+    use = UseEncoder.shared()
+    threads = use._model._model.threads
+    text = "auditorías de seguridad de mujeres en el espacio público"
+    single, batch = use.encode_query(text), use.encode([text, "bus rapid transit"])[0]
+    assert single.shape == (512,) and float(single @ batch) > 0.999
+    assert use._model._model.threads == threads
