@@ -12,6 +12,8 @@ keeps 1% of the collection still finds its top results.
 from __future__ import annotations
 
 import math
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +54,41 @@ def build_flat(dim: int, ids: np.ndarray, stored: np.ndarray):
     return index, Layout()
 
 
+def one_search_thread() -> None:
+    """FAISS answers one query at a time here, which one thread does as fast as several (a flat search of
+    10k vectors: 0.9 ms against 1.7 ms). Its OpenMP threads also keep spinning after each search, beside
+    torch's own pool encoding the next query: on 2 cores that pushed the e5 query encode's p95 from 26 to
+    39 ms. Process-wide, set once; IVF training (below) uses every core while it runs."""
+    import faiss
+
+    global _search_threads_set
+    if not _search_threads_set:
+        faiss.omp_set_num_threads(1)
+        _search_threads_set = True
+
+
+_search_threads_set = False
+
+
+@contextmanager
+def all_cores():
+    import faiss
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        if _search_threads_set:
+            faiss.omp_set_num_threads(1)
+
+
 def build_ivf(dim: int, ids: np.ndarray, stored: np.ndarray, seed: int = 1234):
     """Train lists on the (centred) vectors, add them all, then pick nprobe by measured recall."""
+    with all_cores():
+        return _build_ivf(dim, ids, stored, seed)
+
+
+def _build_ivf(dim: int, ids: np.ndarray, stored: np.ndarray, seed: int):
     import faiss
 
     stored = np.ascontiguousarray(stored, np.float32)

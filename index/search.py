@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from index.embedder import Embedder
 from index.keyword import KeywordIndex, fold, query_terms
-from index.vectors import VectorIndex
+from index.vectors import ChunkSubset, VectorIndex
 from kb.filters import Filters
 from kb.records import Record
 from kb.store import Store
@@ -24,6 +25,7 @@ NAME_BONUS = 0.01
 # from 0.76 to about 0.81 for weights 0.2-0.5; 0.25 sits inside that plateau.
 USE_WEIGHT = 0.25
 RERANK_POOL = 100
+SUBSET_CACHE_IDS = 2_000_000
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -58,6 +60,8 @@ class Searcher:
         self.use_encoder = use_encoder
         self.keywords = KeywordIndex(store)
         self._counts: dict[tuple, tuple[int, dict]] = {}  # (filters, store version) -> (total, facets)
+        self._subsets: dict[tuple, ChunkSubset] = {}  # (filters, store version) -> subset, oldest first
+        self._subset_lock = threading.Lock()
 
     def counts(self, filters: Filters) -> tuple[int, dict[str, dict[str, int]]]:
         """Total and facets of the filtered set: they do not depend on the query, so they are cached
@@ -70,6 +74,24 @@ class Searcher:
                 self._counts.clear()
             self._counts[key] = cached
         return cached
+
+    def subset(self, filters: Filters) -> ChunkSubset | None:
+        """The chunks a filtered search may return (None: all). At 10k chunks the SQL takes 4-11 ms, so
+        recent subsets are kept, up to SUBSET_CACHE_IDS ids in all (FAISS's set costs ~40 bytes an id)."""
+        if filters.is_empty():
+            return None
+        key = (filters, self.store.change_key())
+        with self._subset_lock:
+            subset = self._subsets.pop(key, None)
+        if subset is None:
+            subset = ChunkSubset(self.store.chunk_ids(filters))
+        if filters.exclude_ids:  # one per record shown (similar): not worth keeping
+            return subset
+        with self._subset_lock:
+            self._subsets[key] = subset  # most recent last
+            while sum(len(s) for s in self._subsets.values()) > SUBSET_CACHE_IDS and len(self._subsets) > 1:
+                self._subsets.pop(next(iter(self._subsets)))
+        return subset
 
     def search(self, query: str, filters: Filters, limit: int = 10, offset: int = 0) -> SearchPage:
         query = " ".join(query.split())
@@ -100,7 +122,7 @@ class Searcher:
         Chunks are searched, records are returned: k grows until enough distinct records are found.
         Records with a bonus are scored even when the dense search alone would not reach them.
         """
-        allowed = None if filters.is_empty() else np.asarray(self.store.chunk_ids(filters), np.int64)
+        allowed = self.subset(filters)
         available = len(self.vectors) if allowed is None else len(allowed)
         k = min(available, max(64, (wanted + len(bonus or {})) * 8))
         while True:

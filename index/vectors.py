@@ -14,10 +14,29 @@ from pathlib import Path
 import numpy as np
 
 from index.centering import LanguageCentroids
-from index.layout import Layout, all_ids, all_vectors, build_flat, build_ivf, needs_rebuild, probes_for
+from index.layout import Layout, all_ids, all_vectors, build_flat, build_ivf, needs_rebuild, one_search_thread, probes_for
 from kb.errors import IndexMismatch
 
 MANIFEST_VERSION = 2  # 2: vectors are stored centred per language (index/centering.py)
+
+
+class ChunkSubset:
+    """The chunk ids a filtered search may return, with FAISS's selector built once: the search cache
+    (index/search.py) keeps one per filter, and building the selector for 100k ids costs about 5 ms."""
+
+    def __init__(self, ids: list[int] | np.ndarray):
+        self.ids = np.asarray(ids, np.int64)
+        self._selector = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def selector(self):
+        import faiss
+
+        if self._selector is None:  # two threads may both build it: the same set either way
+            self._selector = faiss.IDSelectorBatch(self.ids)
+        return self._selector
 
 
 @dataclass(frozen=True)
@@ -117,14 +136,17 @@ class VectorIndex:
             stored = np.vstack([self._index.reconstruct(int(i)) for i in ids])
             return stored + self.centroids.offsets(languages)
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query: np.ndarray, k: int, allowed: ChunkSubset | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, chunk ids) for one query vector, among `allowed` ids when given."""
         import faiss
 
+        if allowed is not None and not isinstance(allowed, ChunkSubset):
+            allowed = ChunkSubset(allowed)
         k = min(k, len(self) if allowed is None else len(allowed))
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        selector = None if allowed is None else faiss.IDSelectorBatch(np.asarray(allowed, np.int64))
+        selector = None if allowed is None else allowed.selector()
+        one_search_thread()
         with self._lock:
             if self.layout.kind == "ivf":
                 probes = probes_for(self.layout, len(self), None if allowed is None else len(allowed))

@@ -102,3 +102,22 @@ def test_cors_is_off_by_default_and_configurable(settings_factory, embedder):
     allowed = KnowledgeBase(settings_factory(cors_origins="https://learning.example.org"), embedder)
     with TestClient(create_app(allowed.settings, allowed)) as client:
         assert client.get("/healthz", headers=origin).headers["access-control-allow-origin"] == origin["Origin"]
+
+
+def test_a_filtered_search_sees_writes_made_after_it_ran(writable_client):
+    """Each filter's chunk subset is kept between searches; a write must replace it, not be hidden by it."""
+    headers = {"X-API-Key": API_KEY}
+    params = {"q": "residents vote on projects paid by the municipal budget", "country": "PT", "sdg": 16, "limit": 5}
+
+    def found() -> list[str]:
+        return [h["id"] for h in writable_client.get("/search", params=params).json()["results"]]
+
+    assert found() == []
+    assert writable_client.post("/records", json=NEW, headers=headers).status_code == 201
+    assert found() == [NEW["id"]]
+    writable_client.post("/records", json={**NEW, "country": "BR", "city": "Porto Alegre"}, headers=headers)
+    assert found() == []
+    writable_client.post("/records", json=NEW, headers=headers)
+    assert found() == [NEW["id"]]
+    assert writable_client.delete(f"/records/{NEW['id']}", headers=headers).status_code == 204
+    assert found() == []
