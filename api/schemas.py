@@ -78,13 +78,14 @@ class RelatedRequest(BaseModel):
     kind: Literal["practice", "publication"] | None = None
     sdg: list[int | str] = Field(default_factory=list)
     gender: bool | None = None
-    lang: str | None = None
-    country: str | None = None
-    city: str | None = None
-    region: str | None = None
-    topic: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
+    # the same bounds as GET /search's query parameters (api/app.py)
+    lang: str | None = Field(None, min_length=2, max_length=2)
+    country: str | None = Field(None, max_length=60)
+    city: str | None = Field(None, max_length=200)
+    region: str | None = Field(None, max_length=100)
+    topic: str | None = Field(None, max_length=100)
+    year_from: int | None = Field(None, ge=1800, le=2100)
+    year_to: int | None = Field(None, ge=1800, le=2100)
     curated_only: bool = False
     limit: int = Field(10, ge=1, le=100)
     offset: int = Field(0, ge=0, le=10_000)

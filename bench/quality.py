@@ -80,9 +80,9 @@ def rankers(kb) -> dict[str, Callable]:
 
     return {
         "product": lambda text, v, f: [r for r, _, _ in searcher.with_second_view(
-            text, searcher.rank_records(v, f, RERANK_POOL, searcher.name_bonus(text, f)))][:K],
+            text, searcher.rank_records(v, f, RERANK_POOL, searcher.name_bonus(text, f)), RERANK_POOL)][:K],
         "dense": lambda text, v, f: [r for r, _, _ in searcher.rank_records(v, f, K)][:K],
-        "dense+use": lambda text, v, f: [r for r, _, _ in searcher.with_second_view(text, searcher.rank_records(v, f, RERANK_POOL))][:K],
+        "dense+use": lambda text, v, f: [r for r, _, _ in searcher.with_second_view(text, searcher.rank_records(v, f, RERANK_POOL), RERANK_POOL)][:K],
         "dense-plain": lambda text, v, f: [r for r, _, _ in plain.rank_records(v, f, K)][:K],
         "keyword": keyword,
     }

@@ -46,6 +46,7 @@ class KeywordIndex:
     def __init__(self, store: Store):
         self.store = store
         self._vocabulary: dict[str, int] = {}
+        self._by_initial: dict[str, list[str]] = {}
         self._chunk_count = 0
         self._vocabulary_key: tuple[int, int] | None = None
         self._lock = threading.Lock()
@@ -55,6 +56,9 @@ class KeywordIndex:
         with self._lock:
             if key != self._vocabulary_key:
                 self._vocabulary = self.store.vocabulary()
+                self._by_initial = {}
+                for term in self._vocabulary:
+                    self._by_initial.setdefault(term[:1], []).append(term)
                 self._chunk_count = self.store.stats_chunks_count()
                 self._vocabulary_key = key
             return self._vocabulary
@@ -69,7 +73,7 @@ class KeywordIndex:
                 terms.append(term)
                 continue
             terms.append(term)
-            close = difflib.get_close_matches(term, vocabulary.keys(), n=3, cutoff=0.8)
+            close = self._close(term, 3)
             if close:
                 terms.append(max(close, key=lambda c: (difflib.SequenceMatcher(None, term, c).ratio(), vocabulary[c])))
         return list(dict.fromkeys(terms))
@@ -95,12 +99,19 @@ class KeywordIndex:
                     found.append(term)
         return list(dict.fromkeys(found))
 
-    @staticmethod
-    def _known(term: str, vocabulary: dict[str, int]) -> str | None:
+    def _known(self, term: str, vocabulary: dict[str, int]) -> str | None:
         """The term itself when indexed, else its closest indexed spelling ('Medelin' -> 'medellin')."""
         if term in vocabulary:
             return term
         if len(term) < 4 or term.isdigit():
             return None
-        close = difflib.get_close_matches(term, vocabulary.keys(), n=1, cutoff=0.8)
+        close = self._close(term, 1)
         return close[0] if close else None
+
+    def _close(self, term: str, n: int) -> list[str]:
+        """Indexed words within a similarity ratio of 0.8, among those with the same first letter: a typo
+        rarely hits the first letter, and comparing with the whole vocabulary of a 100k-chunk collection
+        took 150 ms a word."""
+        with self._lock:
+            candidates = self._by_initial.get(term[:1], [])
+        return difflib.get_close_matches(term, candidates, n=n, cutoff=0.8)

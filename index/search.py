@@ -20,6 +20,10 @@ SNIPPET_CHARS = 320
 # names or acronyms, in proportion to how many of them it contains. Small on purpose: the keyword side
 # may lift a record that names what was asked for, not bury the dense ranking (bench/quality.py).
 NAME_BONUS = 0.01
+# The best BM25 matches of each name that get the bonus. A "rare" name may still be in 3% of a large
+# collection's chunks: 3,000 records at 100k, each scored and re-ranked (0.3 s a query) for a bonus
+# that only matters near the top.
+NAME_BONUS_CHUNKS = 200
 # Weight of a record's best USE-multilingual cosine (index/use_vectors.py) added to its e5 score, and how
 # many dense candidates are re-ranked with it. bench/quality.py: nDCG@10 on the corpus queries rises
 # from 0.76 to about 0.81 for weights 0.2-0.5; 0.25 sits inside that plateau.
@@ -101,7 +105,7 @@ class Searcher:
         vector = self.embedder.encode_queries([query])[0]
         wanted = offset + limit
         ranked = self.rank_records(vector, filters, max(wanted, RERANK_POOL), self.name_bonus(query, filters))
-        ranked = self.with_second_view(query, ranked)
+        ranked = self.with_second_view(query, ranked, wanted)
         hits = self._hits(ranked[offset : offset + limit], query)
         return SearchPage(query, total, hits, facet_counts)
 
@@ -110,8 +114,8 @@ class Searcher:
         terms = self.keywords.name_terms(query)
         bonus: dict[str, float] = {}
         for term in terms:
-            hits = self.store.keyword_chunks([term], filters, limit=1000)
-            for record_id in {row["record_id"] for row in self.store.chunks(c for c, _ in hits).values()}:
+            hits = self.store.keyword_chunks([term], filters, limit=NAME_BONUS_CHUNKS)
+            for record_id in set(self.store.records_of_chunks(c for c, _ in hits).values()):
                 bonus[record_id] = bonus.get(record_id, 0.0) + NAME_BONUS / len(terms)
         return bonus
 
@@ -124,7 +128,7 @@ class Searcher:
         """
         allowed = self.subset(filters)
         available = len(self.vectors) if allowed is None else len(allowed)
-        k = min(available, max(64, (wanted + len(bonus or {})) * 8))
+        k = min(available, max(64, wanted * 8))
         while True:
             scores, ids = self.vectors.search(vector, k, allowed)
             best = self._best_per_record(scores, ids)
@@ -135,11 +139,13 @@ class Searcher:
             best = self._with_bonus(vector, best, bonus)
         return best
 
-    def with_second_view(self, query: str, ranked: list[tuple[str, float, int]]) -> list[tuple[str, float, int]]:
-        """Re-rank the dense candidates with USE_WEIGHT x the best USE cosine among each record's chunks.
-        The pool has a fixed size (RERANK_POOL) for the first pages, so paging stays stable."""
+    def with_second_view(self, query: str, ranked: list[tuple[str, float, int]], wanted: int) -> list[tuple[str, float, int]]:
+        """Re-rank the best dense candidates with USE_WEIGHT x the best USE cosine among each record's chunks;
+        the rest are dropped. The pool has a fixed size (RERANK_POOL) for the first pages, so paging stays
+        stable."""
         if self.use_vectors is None or self.use_encoder is None or not ranked or not len(self.use_vectors):
             return ranked
+        ranked = ranked[: max(RERANK_POOL, wanted)]
         query_use = self.use_encoder.encode_query(query)
         chunk_ids = self.store.chunk_ids_of_records([rid for rid, _, _ in ranked])
         ids, vectors = self.use_vectors.get([c for c, _ in chunk_ids])
