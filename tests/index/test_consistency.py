@@ -77,6 +77,26 @@ def test_name_terms_are_rare_capitalised_words_and_acronyms(loaded_kb):
     assert "copenhagen" in keywords.name_terms("Copenhaguen cloudburst"), "a misspelt name still earns its bonus"
 
 
+def test_the_vocabulary_is_read_again_after_a_write_at_most_once_per_interval(tmp_path):
+    """At 100k chunks reading the vocabulary takes ~0.5 s: during an ingest, searches must not pay it each time."""
+    from index.keyword import KeywordIndex
+    from kb.records import Chunk, Record
+    from kb.store import Store
+
+    store = Store(tmp_path / "kb.sqlite3")
+
+    def add(record_id: str, text: str) -> None:
+        store.upsert(Record(id=record_id, title=f"Practice {record_id}", summary=text), [Chunk(record_id, 0, text)])
+
+    add("a", "The cloudburst plan of Copenhagen stores rain in parks.")
+    eager, lazy = KeywordIndex(store, refresh_s=0), KeywordIndex(store, refresh_s=3600)
+    assert eager.corrected_terms("Medelin") == lazy.corrected_terms("Medelin") == ["medelin"]
+    add("b", "The Metrocable of Medellin links hillside neighbourhoods.")
+    assert eager.corrected_terms("Medelin") == ["medelin", "medellin"]
+    assert lazy.corrected_terms("Medelin") == ["medelin"], "read again only once its interval has passed"
+    assert KeywordIndex(store).corrected_terms("Medelin") == ["medelin", "medellin"]
+
+
 def test_index_kind_follows_the_size_threshold_without_re_embedding(settings_factory, embedder, loaded_kb):
     """KB_IVF_FROM_CHUNKS set low: the index is IVF, answers as the exact one does, and a restart with
     the threshold back up moves it to exact search with no re-embedding."""
