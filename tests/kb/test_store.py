@@ -75,7 +75,7 @@ def test_filters_and_facets(tmp_path):
 
 def test_statements_about_one_record_stay_on_its_suggestions(tmp_path):
     """Every statement about one record's suggestions must be led by the (record_id, tag, value) key. Led by
-    the status index, SQLite scanned every pending suggestion of the collection per record: ingest and the
+    a status index, SQLite scanned every pending suggestion of the collection per record: ingest and the
     review queue slowed quadratically (the queue's count took 58 s at 10k records)."""
     from kb.tags import Suggestion, TagDecision
 
@@ -98,3 +98,4 @@ def test_statements_about_one_record_stay_on_its_suggestions(tmp_path):
     for sql in on_one_record:
         plan = " | ".join(row[3] for row in store._db.execute("EXPLAIN QUERY PLAN " + sql))
         assert "suggestions_by_status" not in plan, f"{sql}\n{plan}"
+        assert "USING INDEX sqlite_autoindex_suggestions_1 (record_id=?" in plan, f"{sql}\n{plan}"
