@@ -233,5 +233,6 @@ def chunk_count(folder: Path) -> int:
     finally:
         store.close()
 
+
 if __name__ == "__main__":
     main()

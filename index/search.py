@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +57,33 @@ class SearchPage:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+class PerFilter:
+    """Values computed from the filters alone, kept while the store is unchanged: the most recent first,
+    up to a budget of summed weights."""
+
+    def __init__(self, store: Store, budget: int, weight: Callable[[Any], int]):
+        self.store, self.budget, self.weight = store, budget, weight
+        self._version: tuple[int, int] | None = None
+        self._values: dict[Filters, Any] = {}  # oldest first
+        self._lock = threading.Lock()
+
+    def get(self, filters: Filters, make: Callable[[], Any]) -> Any:
+        version = self.store.change_key()
+        with self._lock:
+            if version != self._version:
+                self._values.clear()
+                self._version = version
+            value = self._values.pop(filters, None)
+        if value is None:
+            value = make()
+        with self._lock:
+            if self._version == version:
+                self._values[filters] = value
+                while len(self._values) > 1 and sum(map(self.weight, self._values.values())) > self.budget:
+                    self._values.pop(next(iter(self._values)))
+        return value
+
+
 class Searcher:
     def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder, use_vectors=None, use_encoder=None):
         self.store = store
@@ -63,39 +92,21 @@ class Searcher:
         self.use_vectors = use_vectors  # index.use_vectors.ChunkUseVectors; None: e5 alone
         self.use_encoder = use_encoder
         self.keywords = KeywordIndex(store)
-        self._counts: dict[tuple, tuple[int, dict]] = {}  # (filters, store version) -> (total, facets)
-        self._subsets: dict[tuple, ChunkSubset] = {}  # (filters, store version) -> subset, oldest first
-        self._subset_lock = threading.Lock()
+        # What a filter selects does not depend on the query: kept until the store changes.
+        self._counts = PerFilter(store, budget=256, weight=lambda counts: 1)
+        self._subsets = PerFilter(store, budget=SUBSET_CACHE_IDS, weight=len)  # FAISS's set: ~40 bytes an id
 
     def counts(self, filters: Filters) -> tuple[int, dict[str, dict[str, int]]]:
-        """Total and facets of the filtered set: they do not depend on the query, so they are cached
-        until the store changes (a few SQL aggregations cost as much as the search itself)."""
-        key = (filters, self.store.change_key())
-        cached = self._counts.get(key)
-        if cached is None:
-            cached = (self.store.count(filters), self.store.facets(filters))
-            if len(self._counts) > 256:
-                self._counts.clear()
-            self._counts[key] = cached
-        return cached
+        """Total and facets of the filtered set (a few SQL aggregations cost as much as the search itself)."""
+        return self._counts.get(filters, lambda: (self.store.count(filters), self.store.facets(filters)))
 
     def subset(self, filters: Filters) -> ChunkSubset | None:
-        """The chunks a filtered search may return (None: all). At 10k chunks the SQL takes 4-11 ms, so
-        recent subsets are kept, up to SUBSET_CACHE_IDS ids in all (FAISS's set costs ~40 bytes an id)."""
+        """The chunks a filtered search may return (None: all); the SQL takes 4-11 ms at 10k chunks."""
         if filters.is_empty():
             return None
-        key = (filters, self.store.change_key())
-        with self._subset_lock:
-            subset = self._subsets.pop(key, None)
-        if subset is None:
-            subset = ChunkSubset(self.store.chunk_ids(filters))
-        if filters.exclude_ids:  # one per record shown (similar): not worth keeping
-            return subset
-        with self._subset_lock:
-            self._subsets[key] = subset  # most recent last
-            while sum(len(s) for s in self._subsets.values()) > SUBSET_CACHE_IDS and len(self._subsets) > 1:
-                self._subsets.pop(next(iter(self._subsets)))
-        return subset
+        if filters.exclude_ids:  # excluding the record shown (similar): a filter per record, not worth keeping
+            return ChunkSubset(self.store.chunk_ids(filters))
+        return self._subsets.get(filters, lambda: ChunkSubset(self.store.chunk_ids(filters)))
 
     def search(self, query: str, filters: Filters, limit: int = 10, offset: int = 0) -> SearchPage:
         query = " ".join(query.split())
